@@ -1,0 +1,2 @@
+export { createLifecycle } from './lifecycle.ts';
+export type { Lifecycle, LifecycleOptions } from './lifecycle.ts';

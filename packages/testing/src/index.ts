@@ -1,0 +1,5 @@
+export { isolation, runTag } from './isolation.ts';
+export type { Isolation } from './isolation.ts';
+export { createTestDatabase } from './postgres.ts';
+export type { TestDatabase } from './postgres.ts';
+export { testServices } from './services.ts';

@@ -1,0 +1,130 @@
+import { mkdir } from 'node:fs/promises';
+import { config } from './config.ts';
+import { isAlive, run, StackError, waitFor } from './proc.ts';
+import type { Service } from './service.ts';
+import { services } from './services/index.ts';
+
+export type State = 'healthy' | 'unhealthy' | 'stopped' | 'external';
+
+export interface Status {
+  readonly service: Service;
+  readonly state: State;
+  readonly url: string;
+  readonly version?: string;
+  readonly pid?: number;
+  readonly error?: string;
+}
+
+const say = (line: string) => process.stderr.write(`stack: ${line}\n`);
+
+/** The URL a service is reached at: the one set in the environment, else the local one. */
+export function urlOf(service: Service): string {
+  return config[service.urlVar] ?? service.url;
+}
+
+const isExternal = (service: Service) => config[service.urlVar] !== undefined;
+
+async function ping(service: Service, url: string): Promise<{ version?: string; error?: string }> {
+  try {
+    return { version: await service.ping(url) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export async function statusOf(service: Service): Promise<Status> {
+  const url = urlOf(service);
+  if (isExternal(service)) {
+    return { service, url, state: 'external', ...(await ping(service, url)) };
+  }
+  const pid = await service.pid();
+  if (!(await isAlive(pid))) return { service, url, state: 'stopped' };
+  const result = await ping(service, url);
+  return { service, url, pid, state: result.version ? 'healthy' : 'unhealthy', ...result };
+}
+
+async function installPackages(packages: readonly string[]): Promise<void> {
+  if (packages.length === 0) return;
+  say(`installing Debian packages: ${packages.join(' ')}`);
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (args: string[]) =>
+    sudo.length ? run('sudo', ['-E', 'apt-get', ...args], { env }) : run('apt-get', args, { env });
+  await apt(['update', '-qq']);
+  await apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
+}
+
+async function ensureRunning(service: Service): Promise<void> {
+  const timeoutMs = config.STACK_START_TIMEOUT * 1000;
+  const healthy = async () => (await ping(service, service.url)).version !== undefined;
+  if (await isAlive(await service.pid())) {
+    // Running: healthy now, or still starting from another `up`.
+    if (await waitFor(healthy, 10_000)) return;
+    say(`${service.name} is running but unhealthy; restarting it`);
+    await service.stop();
+  }
+  say(`starting ${service.name}`);
+  await service.start();
+  if (!(await waitFor(healthy, timeoutMs))) {
+    const { error } = await ping(service, service.url);
+    throw new StackError(
+      `${service.name} did not become healthy within ${config.STACK_START_TIMEOUT}s (${error ?? 'no answer'}); read ${service.logFile}`,
+    );
+  }
+}
+
+/** Installs, builds and starts every local service that is not running; a no-op when all are healthy. */
+export async function up(): Promise<void> {
+  await mkdir(config.STACK_DIR, { recursive: true });
+  const local = services.filter((s) => !isExternal(s));
+  const needs = await Promise.all(
+    local.map(async (s) => ({ name: s.name, packages: await s.missingPackages() })),
+  );
+  const missing = [...new Set(needs.flatMap((n) => n.packages))];
+  try {
+    await installPackages(missing);
+  } catch (error) {
+    const needing = needs.filter((n) => n.packages.length > 0).map((n) => n.name);
+    throw new StackError(
+      `could not install ${missing.join(' ')} (needed by ${needing.join(', ')}): ${String(error)}`,
+    );
+  }
+  const failures: string[] = [];
+  await Promise.all(
+    local.map(async (service) => {
+      try {
+        await service.build();
+        await ensureRunning(service);
+      } catch (error) {
+        failures.push(`${service.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }),
+  );
+  if (failures.length > 0) throw new StackError(failures.join('\n'));
+}
+
+/** Stops every local service; leaves external ones alone. */
+export async function down(): Promise<void> {
+  const local = services.filter((s) => !isExternal(s));
+  const failures: string[] = [];
+  await Promise.all(
+    local.map(async (service) => {
+      try {
+        await service.stop();
+      } catch (error) {
+        failures.push(`${service.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }),
+  );
+  if (failures.length > 0) throw new StackError(failures.join('\n'));
+}
+
+/** The `VAR=url` lines for every service. */
+export function envLines(): string[] {
+  return services.map((s) => `${s.urlVar}=${urlOf(s)}`);
+}
+
+/** The environment of a command run against the stack. */
+export function stackEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, ...Object.fromEntries(services.map((s) => [s.urlVar, urlOf(s)])) };
+}
