@@ -1,3 +1,4 @@
+import './load-env.ts';
 import { spawn } from 'node:child_process';
 import { down, envLines, stackEnv, statusOf, up } from './stack.ts';
 import { services } from './services/index.ts';
