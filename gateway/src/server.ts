@@ -47,8 +47,8 @@ export function createServer(deps: GatewayDeps): Gateway {
       return new RemoteGraphQLDataSource({
         url: target,
         // Node's fetch (undici) keeps connections alive per origin; the signal bounds each call.
-        fetcher: ((input: string, init?: RequestInit) =>
-          fetch(input, { ...init, signal: AbortSignal.timeout(deps.subgraphTimeoutMs) })) as never,
+        fetcher: (input: string, init?: RequestInit) =>
+          fetch(input, { ...init, signal: AbortSignal.timeout(deps.subgraphTimeoutMs) }),
       });
     },
   });

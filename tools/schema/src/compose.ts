@@ -32,7 +32,7 @@ export async function composeSupergraph(): Promise<CompositionResult> {
     })),
   );
   const result = composeServices(services);
-  const hints = result.hints
+  const hints = (result.hints ?? [])
     .filter((h) => !manifest.acceptedHints.includes(h.definition.code))
     .map((h) => `${h.definition.code}: ${h.message}`);
   if (result.errors) {
