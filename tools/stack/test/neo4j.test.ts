@@ -67,3 +67,11 @@ test('a failed write transaction is rolled back', async () => {
     await session.close();
   }
 });
+
+test('APOC core procedures and functions are installed', async () => {
+  const { records } = await driver.executeQuery(
+    "RETURN apoc.version() AS version, apoc.cypher.runFirstColumnMany('UNWIND [1, 2, 3] AS x RETURN x', {}) AS xs",
+  );
+  assert.match(String(records[0]?.get('version')), /^5\./);
+  assert.deepEqual(records[0]?.get('xs'), [1, 2, 3]);
+});

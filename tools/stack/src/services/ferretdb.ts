@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { buildOnce, hashSources } from '../build-cache.ts';
@@ -12,6 +12,11 @@ const pidFile = path.join(dir, 'ferretdb.pid');
 const source = path.join(repoRoot, 'tools', 'ferretdb');
 const binary = path.join(config.STACK_DIR, 'bin', 'ferretdb');
 const port = config.STACK_MONGO_PORT;
+
+async function moduleVersion(): Promise<string> {
+  const goMod = await readFile(path.join(source, 'go.mod'), 'utf8').catch(() => '');
+  return /github\.com\/FerretDB\/FerretDB (v\S+)/.exec(goMod)?.[1] ?? 'unknown';
+}
 
 /** FerretDB (MongoDB wire protocol, SQLite backend), embedded in a small Go program. */
 export const ferretdbService: Service = {
@@ -53,8 +58,10 @@ export const ferretdbService: Service = {
     try {
       await client.connect();
       const info = await client.db('admin').command({ buildInfo: 1 });
-      const ferret = info.ferretdbVersion ? `FerretDB ${String(info.ferretdbVersion)}, ` : '';
-      return `${ferret}MongoDB wire ${String(info.version)}`;
+      // An embedded build reports "unknown"; the version is the module's, from go.mod.
+      const ferret = String(info.ferretdbVersion ?? 'unknown');
+      const version = ferret === 'unknown' ? await moduleVersion() : ferret;
+      return `FerretDB ${version} (MongoDB ${String(info.version)} wire)`;
     } finally {
       await client.close();
     }

@@ -1,0 +1,84 @@
+// Command ferretdb runs an embedded FerretDB (MongoDB wire protocol) server
+// backed by SQLite, for Tonegraph development and tests.
+//
+// Once listening it prints one line to stdout: "ferretdb ready <mongodb uri>".
+// It stops cleanly on SIGINT/SIGTERM and exits 0.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (host:port; port 0 picks a free one)")
+	dataDir := flag.String("data-dir", "", "directory for the SQLite backend (required; created if missing)")
+	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
+	flag.Parse()
+
+	if err := run(*listen, *dataDir, *logLevel); err != nil {
+		fmt.Fprintln(os.Stderr, "ferretdb:", err)
+		os.Exit(1)
+	}
+}
+
+func run(listen, dataDir, logLevel string) error {
+	if dataDir == "" {
+		return fmt.Errorf("-data-dir is required")
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("invalid -log-level %q: %w", logLevel, err)
+	}
+
+	dir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+	if err = os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+
+	// Telemetry: ferretdb.New never creates the telemetry reporter and marks
+	// telemetry disabled+locked (so setFreeMonitoring can't enable it); the
+	// telemetry package is not even linked in. No outbound network calls.
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger)
+
+	cfg := ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + strings.TrimSuffix(filepath.ToSlash(dir), "/") + "/",
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// New opens the backend and binds the listener, so the server is
+	// reachable (connections queue in the backlog) once it returns.
+	fdb, err := ferretdb.New(&cfg)
+	if err != nil {
+		return err
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- fdb.Run(ctx) }()
+
+	if _, err = fmt.Fprintf(os.Stdout, "ferretdb ready %s\n", fdb.MongoDBURI()); err != nil {
+		return err
+	}
+	_ = os.Stdout.Sync() // os.Stdout is unbuffered; Sync is a no-op on pipes
+
+	return <-done
+}
