@@ -34,5 +34,7 @@ export function subgraphUrlOverrides(config: GatewayConfig): Record<string, stri
     analysis: config.ANALYSIS_URL,
     'library-graph': config.LIBRARY_GRAPH_URL,
   };
-  return Object.fromEntries(Object.entries(overrides).filter((e): e is [string, string] => e[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(overrides).filter((e): e is [string, string] => e[1] !== undefined),
+  );
 }

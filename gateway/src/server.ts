@@ -9,7 +9,7 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Logger } from '@tonegraph/logger';
-import { createErrorFormatter } from './errors.ts';
+import { createErrorFormatter } from '@tonegraph/graphql-errors';
 
 /** What the gateway is built from; `index.ts` reads config and supplies it. */
 export interface GatewayDeps {
@@ -90,7 +90,9 @@ export function createServer(deps: GatewayDeps): Gateway {
       }),
     );
     const ready = checks.every(([, s]) => s === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', subgraphs: Object.fromEntries(checks) });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'unavailable', subgraphs: Object.fromEntries(checks) });
   });
 
   let stopping: Promise<void> | undefined;

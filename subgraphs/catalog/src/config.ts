@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { env, loadConfig, servicesSchema } from '@tonegraph/config';
+
+const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true }).extend({
+  PORT: env.port(4001),
+  /** Subgraphs are reached through the gateway only: loopback by default. */
+  HOST: z.string().default('127.0.0.1'),
+  /** PostgreSQL connections in the pool. */
+  DB_POOL_SIZE: env.int(30, 1, 500),
+  /** Folders under which libraries may be added (comma-separated absolute paths). */
+  LIBRARY_ALLOWED_ROOTS: env.list().default([]),
+  /** Durable queue that carries scan requests to the ingest workers. */
+  SCAN_QUEUE: z.string().default('tonegraph.scan-requests'),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type CatalogConfig = z.output<typeof schema>;
+
+export const loadCatalogConfig = (): CatalogConfig => loadConfig('catalog', schema);

@@ -1,0 +1,13 @@
+import type { Logger } from '@tonegraph/logger';
+import type { Database } from './db/client.ts';
+import type { Loaders } from './loaders.ts';
+import type { ScanPublisher } from './queue.ts';
+
+/** What every resolver of one request sees. */
+export interface Context {
+  readonly db: Database['db'];
+  readonly loaders: Loaders;
+  readonly publisher: ScanPublisher;
+  readonly allowedRoots: readonly string[];
+  readonly log: Logger;
+}

@@ -1,0 +1,175 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+
+export const libraries = pgTable('libraries', {
+  id: uuid().primaryKey().defaultRandom(),
+  name: text().notNull(),
+  path: text().notNull().unique(),
+  status: text().notNull().default('ONLINE'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  lastScannedAt: ts('last_scanned_at'),
+});
+
+export const artists = pgTable(
+  'artists',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    name: text().notNull(),
+    sortName: text('sort_name').notNull(),
+    musicbrainzArtistId: text('musicbrainz_artist_id'),
+    search: tsvector().generatedAlwaysAs(sql`to_tsvector('simple', name)`),
+  },
+  (t) => [
+    uniqueIndex('artists_name_key').on(t.name),
+    index('artists_sort_idx').on(t.sortName, t.id),
+    index('artists_search_idx').using('gin', t.search),
+    index('artists_name_trgm_idx').using('gin', t.name.op('gin_trgm_ops')),
+  ],
+);
+
+export const albums = pgTable(
+  'albums',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    title: text().notNull(),
+    albumArtistId: uuid('album_artist_id').references(() => artists.id, { onDelete: 'set null' }),
+    year: integer(),
+    compilation: boolean().notNull().default(false),
+    musicbrainzReleaseId: text('musicbrainz_release_id'),
+    genres: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'`),
+    search: tsvector().generatedAlwaysAs(sql`to_tsvector('simple', title)`),
+  },
+  (t) => [
+    index('albums_title_idx').on(t.title, t.id),
+    index('albums_artist_idx').on(t.albumArtistId),
+    index('albums_search_idx').using('gin', t.search),
+    index('albums_title_trgm_idx').using('gin', t.title.op('gin_trgm_ops')),
+  ],
+);
+
+export const tracks = pgTable(
+  'tracks',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    libraryId: uuid('library_id')
+      .notNull()
+      .references(() => libraries.id, { onDelete: 'cascade' }),
+    albumId: uuid('album_id').references(() => albums.id, { onDelete: 'set null' }),
+    albumArtistId: uuid('album_artist_id').references(() => artists.id, { onDelete: 'set null' }),
+    title: text().notNull(),
+    discNumber: integer('disc_number'),
+    trackNumber: integer('track_number'),
+    duration: real(),
+    genres: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'`),
+    year: integer(),
+    isrc: text(),
+    musicbrainzRecordingId: text('musicbrainz_recording_id'),
+    musicbrainzTrackId: text('musicbrainz_track_id'),
+    filePath: text('file_path').notNull(),
+    fileSize: bigint('file_size', { mode: 'number' }).notNull(),
+    format: text().notNull(),
+    codec: text(),
+    container: text(),
+    bitrate: integer(),
+    sampleRate: integer('sample_rate'),
+    channels: integer(),
+    bitsPerSample: integer('bits_per_sample'),
+    lossless: boolean().notNull().default(false),
+    contentHash: text('content_hash'),
+    fileMtime: ts('file_mtime'),
+    addedAt: ts('added_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    search: tsvector().generatedAlwaysAs(sql`to_tsvector('simple', title)`),
+  },
+  (t) => [
+    uniqueIndex('tracks_library_path_key').on(t.libraryId, t.filePath),
+    index('tracks_title_idx').on(t.title, t.id),
+    index('tracks_added_idx').on(t.addedAt, t.id),
+    index('tracks_year_idx').on(sql`coalesce(${t.year}, -1)`, t.id),
+    index('tracks_duration_idx').on(sql`coalesce(${t.duration}, -1)`, t.id),
+    index('tracks_album_idx').on(t.albumId),
+    index('tracks_library_idx').on(t.libraryId),
+    index('tracks_hash_idx').on(t.contentHash),
+    index('tracks_genres_idx').using('gin', t.genres),
+    index('tracks_search_idx').using('gin', t.search),
+    index('tracks_title_trgm_idx').using('gin', t.title.op('gin_trgm_ops')),
+  ],
+);
+
+export const trackArtists = pgTable(
+  'track_artists',
+  {
+    trackId: uuid('track_id')
+      .notNull()
+      .references(() => tracks.id, { onDelete: 'cascade' }),
+    artistId: uuid('artist_id')
+      .notNull()
+      .references(() => artists.id, { onDelete: 'cascade' }),
+    role: text().notNull(),
+    position: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.trackId, t.position] }), index('track_artists_artist_idx').on(t.artistId)],
+);
+
+export const importJobs = pgTable(
+  'import_jobs',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    libraryId: uuid('library_id')
+      .notNull()
+      .references(() => libraries.id, { onDelete: 'cascade' }),
+    mode: text().notNull(),
+    status: text().notNull().default('QUEUED'),
+    total: integer().notNull().default(0),
+    processed: integer().notNull().default(0),
+    failed: integer().notNull().default(0),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [index('import_jobs_library_idx').on(t.libraryId, t.createdAt)],
+);
+
+export const importErrors = pgTable(
+  'import_errors',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => importJobs.id, { onDelete: 'cascade' }),
+    path: text().notNull(),
+    stage: text().notNull(),
+    reason: text().notNull(),
+    occurredAt: ts('occurred_at').notNull().defaultNow(),
+  },
+  (t) => [index('import_errors_job_idx').on(t.jobId, t.occurredAt)],
+);
+
+export type TrackRow = typeof tracks.$inferSelect;
+export type AlbumRow = typeof albums.$inferSelect;
+export type ArtistRow = typeof artists.$inferSelect;
+export type LibraryRow = typeof libraries.$inferSelect;
+export type ImportJobRow = typeof importJobs.$inferSelect;
+export type ImportErrorRow = typeof importErrors.$inferSelect;

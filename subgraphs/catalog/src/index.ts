@@ -1,0 +1,30 @@
+import { createLifecycle } from '@tonegraph/lifecycle';
+import { createLogger } from '@tonegraph/logger';
+import { loadCatalogConfig } from './config.ts';
+import { createDb, migrateDb } from './db/client.ts';
+import { createScanPublisher } from './queue.ts';
+import { createServer } from './server.ts';
+
+const config = loadCatalogConfig();
+const log = createLogger({ service: 'catalog', level: config.LOG_LEVEL });
+const lifecycle = createLifecycle({ log });
+lifecycle.handleSignals();
+
+const database = createDb(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE });
+lifecycle.defer('database', () => database.close());
+await migrateDb(database);
+
+const publisher = createScanPublisher(config.AMQP_URL, config.SCAN_QUEUE);
+lifecycle.defer('scan publisher', () => publisher.close());
+
+const server = await createServer({ database, publisher, allowedRoots: config.LIBRARY_ALLOWED_ROOTS, log });
+lifecycle.defer('http', () => server.stop());
+
+await new Promise<void>((resolve, reject) => {
+  server.httpServer.once('error', reject);
+  server.httpServer.listen(config.PORT, config.HOST, resolve);
+});
+log.info(
+  { url: `http://${config.HOST}:${config.PORT}/graphql`, roots: config.LIBRARY_ALLOWED_ROOTS },
+  'catalog listening',
+);

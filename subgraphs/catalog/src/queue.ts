@@ -1,0 +1,70 @@
+import amqp from 'amqplib';
+
+/** A scan request as the ingest workers consume it. */
+export interface ScanRequest {
+  readonly jobId: string;
+  readonly libraryId: string;
+  readonly mode: 'FULL' | 'INCREMENTAL';
+  readonly requestedAt: string;
+}
+
+export interface ScanPublisher {
+  /** Resolves once the broker has confirmed the persistent message. */
+  publish(request: ScanRequest): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Publishes scan requests on a durable queue with publisher confirms. The
+ * connection is opened on first use and reopened after it drops, so a broker
+ * restart costs the requests made while it is down, which fail loudly.
+ */
+export function createScanPublisher(url: string, queue: string, timeoutMs = 5000): ScanPublisher {
+  let channel: Promise<amqp.ConfirmChannel> | undefined;
+  let connection: amqp.ChannelModel | undefined;
+
+  const open = async () => {
+    const conn = await amqp.connect(url, { timeout: timeoutMs });
+    connection = conn;
+    const reset = () => {
+      channel = undefined;
+      connection = undefined;
+    };
+    conn.on('close', reset);
+    conn.on('error', reset);
+    const ch = await conn.createConfirmChannel();
+    ch.on('close', reset);
+    ch.on('error', reset);
+    await ch.assertQueue(queue, { durable: true });
+    return ch;
+  };
+
+  return {
+    async publish(request) {
+      channel ??= open().catch((error: unknown) => {
+        channel = undefined;
+        throw error;
+      });
+      const ch = await channel;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('broker did not confirm in time')), timeoutMs);
+        ch.sendToQueue(
+          queue,
+          Buffer.from(JSON.stringify(request)),
+          { persistent: true, contentType: 'application/json', messageId: request.jobId },
+          (err) => {
+            clearTimeout(timer);
+            if (err) reject(err instanceof Error ? err : new Error(String(err)));
+            else resolve();
+          },
+        );
+      });
+    },
+    async close() {
+      const conn = connection;
+      channel = undefined;
+      connection = undefined;
+      await conn?.close().catch(() => undefined);
+    },
+  };
+}

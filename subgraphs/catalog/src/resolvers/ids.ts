@@ -1,0 +1,9 @@
+import { badInput } from '../errors.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Rejects an id argument that no Tonegraph entity can have. */
+export function requireId(name: string, value: string | null | undefined): void {
+  if (value != null && !UUID.test(value))
+    throw badInput(`"${name}" is not a valid id: ${value.slice(0, 64)}`);
+}

@@ -1,0 +1,65 @@
+import { eq } from 'drizzle-orm';
+import type { Context } from '../context.ts';
+import { importJobs, libraries } from '../db/schema.ts';
+import { badInput, userError } from '../errors.ts';
+import { overlapping, resolveLibraryPath } from '../library-path.ts';
+import { requireId } from './ids.ts';
+
+const notFound = (id: string) => userError('NOT_FOUND', `No library with id ${id}`);
+
+export const Mutation = {
+  async addLibrary(_: unknown, { path, name }: { path: string; name: string }, ctx: Context) {
+    const trimmed = name.trim();
+    if (trimmed.length < 1 || trimmed.length > 200) throw badInput('"name" must be 1 to 200 characters');
+    const real = await resolveLibraryPath(path, ctx.allowedRoots);
+    const existing = await ctx.db.select({ path: libraries.path }).from(libraries);
+    if (existing.some((l) => l.path === real)) {
+      throw userError('LIBRARY_ALREADY_EXISTS', `A library already exists at ${real}`);
+    }
+    const other = overlapping(
+      real,
+      existing.map((l) => l.path),
+    );
+    if (other) throw userError('LIBRARY_OVERLAPS', `${real} overlaps the existing library at ${other}`);
+    // The unique index on path settles a race between two identical requests.
+    const [row] = await ctx.db
+      .insert(libraries)
+      .values({ name: trimmed, path: real })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) throw userError('LIBRARY_ALREADY_EXISTS', `A library already exists at ${real}`);
+    ctx.log.info({ libraryId: row.id, path: real }, 'library added');
+    return row;
+  },
+
+  async removeLibrary(_: unknown, { id }: { id: string }, ctx: Context) {
+    requireId('id', id);
+    // Tracks, jobs and errors go with it (ON DELETE CASCADE), in one statement.
+    const [row] = await ctx.db.delete(libraries).where(eq(libraries.id, id)).returning({ id: libraries.id });
+    if (!row) throw notFound(id);
+    ctx.log.info({ libraryId: id }, 'library removed');
+    return row.id;
+  },
+
+  async scanLibrary(_: unknown, { id, mode }: { id: string; mode: 'FULL' | 'INCREMENTAL' }, ctx: Context) {
+    requireId('id', id);
+    const library = await ctx.loaders.libraryById.load(id);
+    if (!library) throw notFound(id);
+    const [job] = await ctx.db.insert(importJobs).values({ libraryId: id, mode }).returning();
+    if (!job) throw new Error('insert returned no import job');
+    try {
+      await ctx.publisher.publish({ jobId: job.id, libraryId: id, mode, requestedAt: job.createdAt });
+    } catch (error) {
+      ctx.log.error({ err: error, jobId: job.id }, 'scan request not queued');
+      await ctx.db
+        .update(importJobs)
+        .set({ status: 'FAILED', finishedAt: new Date().toISOString() })
+        .where(eq(importJobs.id, job.id));
+      throw userError('QUEUE_UNAVAILABLE', 'The scan could not be queued; try again when the queue is back', {
+        jobId: job.id,
+      });
+    }
+    ctx.log.info({ jobId: job.id, libraryId: id, mode }, 'scan queued');
+    return job;
+  },
+};

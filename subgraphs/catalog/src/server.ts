@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { parse } from 'graphql';
+import { createErrorFormatter } from '@tonegraph/graphql-errors';
+import type { Logger } from '@tonegraph/logger';
+import type { Context } from './context.ts';
+import type { Database } from './db/client.ts';
+import { createLoaders } from './loaders.ts';
+import type { ScanPublisher } from './queue.ts';
+import { resolvers } from './resolvers/index.ts';
+
+const sdlFile = new URL('../../../schema/catalog.graphql', import.meta.url);
+
+/** What the catalog subgraph is built from; `index.ts` supplies it from config. */
+export interface CatalogDeps {
+  readonly database: Database;
+  readonly publisher: ScanPublisher;
+  /** Real paths under which libraries may be added. */
+  readonly allowedRoots: readonly string[];
+  readonly log: Logger;
+}
+
+export interface CatalogServer {
+  /** Not listening until the caller says so. */
+  readonly httpServer: Server;
+  /** Stops accepting requests and drains in-flight ones; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds the catalog subgraph: /graphql, /health and /ready on one HTTP server. */
+export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
+  const { database, log } = deps;
+  const schema = buildSubgraphSchema({
+    typeDefs: parse(await readFile(sdlFile, 'utf8')),
+    // Resolvers are typed by their own parameters; the subgraph API takes an untyped map.
+    resolvers: resolvers as unknown as GraphQLResolverMap<unknown>,
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createHttpServer(app);
+  const apollo = new ApolloServer<Context>({
+    schema,
+    formatError: createErrorFormatter(log),
+    stopOnTerminationSignals: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      // Traces for Apollo Studio, sent to the gateway only when it asks for them.
+      ApolloServerPluginInlineTrace(),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    try {
+      await database.sql`select 1`;
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: () =>
+        Promise.resolve({
+          db: database.db,
+          loaders: createLoaders(database.db),
+          publisher: deps.publisher,
+          allowedRoots: deps.allowedRoots,
+          log,
+        }),
+    }),
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    httpServer,
+    stop() {
+      stopping ??= apollo.stop();
+      return stopping;
+    },
+  };
+}
