@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { seedCatalog } from '@tonegraph/catalog/seed';
+import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
+import { createLogger } from '@tonegraph/logger';
+import { supergraphFile } from '@tonegraph/schema-tools';
+import { createServer, type Gateway } from '../src/server.ts';
+
+let catalog: Harness;
+let gateway: Gateway;
+let url: string;
+
+before(async () => {
+  catalog = await startCatalog();
+  await seedCatalog(catalog.database.db, { tracks: 120, albums: 12, artists: 10, seed: 2 });
+  gateway = createServer({
+    supergraphSdl: await readFile(supergraphFile, 'utf8'),
+    subgraphUrls: { catalog: catalog.url },
+    subgraphTimeoutMs: 5000,
+    development: false,
+    log: createLogger({ service: 'gateway-test', level: 'silent' }),
+  });
+  await gateway.start();
+  await new Promise<void>((resolve) => gateway.httpServer.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(gateway.httpServer.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  await gateway?.stop();
+  await catalog?.close();
+});
+
+type Body = {
+  data?: Record<string, unknown>;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+};
+async function gql(query: string, variables?: object): Promise<Body> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as Body;
+}
+
+test('a query through the gateway answers from the catalog, same as the subgraph', async () => {
+  const query =
+    '{ tracks(first: 50) { totalCount edges { node { id title album { title } artists { artist { name } } } } } }';
+  const viaGateway = await gql(query);
+  assert.equal(viaGateway.errors, undefined, JSON.stringify(viaGateway.errors));
+  const direct = await catalog.gql(query);
+  assert.deepEqual(viaGateway.data, direct.data);
+  const tracks = viaGateway.data!.tracks as { totalCount: number; edges: unknown[] };
+  assert.equal(tracks.totalCount, 120);
+  assert.equal(tracks.edges.length, 50);
+});
+
+test('subgraph error codes reach the client; bad queries get request errors', async () => {
+  const res = await gql('mutation { addLibrary(path: "relative/path", name: "x") { id } }');
+  assert.equal(res.errors?.[0]?.extensions?.code, 'LIBRARY_PATH_INVALID');
+  const invalid = await gql('{ tracks(first: 1) { nope } }');
+  assert.equal(invalid.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+  const parse = await gql('{ tracks(first: ');
+  assert.equal(parse.errors?.[0]?.extensions?.code, 'GRAPHQL_PARSE_FAILED');
+});
+
+test('health and readiness', async () => {
+  const health = await fetch(`${url}/health`);
+  assert.equal(health.status, 200);
+  const ready = await fetch(`${url}/ready`);
+  assert.deepEqual(await ready.json(), { status: 'ready', subgraphs: { catalog: 'ok' } });
+});
+
+test('CSRF prevention: a simple cross-site GET without a preflight header is refused', async () => {
+  const res = await fetch(`${url}/graphql?query=${encodeURIComponent('{ libraries { id } }')}`);
+  assert.equal(res.status, 400);
+  const ok = await fetch(`${url}/graphql?query=${encodeURIComponent('{ libraries { id } }')}`, {
+    headers: { 'apollo-require-preflight': 'true' },
+  });
+  assert.equal(ok.status, 200);
+});
+
+test('a subgraph that is down gives a masked error with a correlation id, and /ready says 503', async () => {
+  const broken = createServer({
+    supergraphSdl: await readFile(supergraphFile, 'utf8'),
+    subgraphUrls: { catalog: 'http://127.0.0.1:1/graphql' },
+    subgraphTimeoutMs: 2000,
+    development: false,
+    log: createLogger({ service: 'gateway-test', level: 'silent' }),
+  });
+  await broken.start();
+  await new Promise<void>((resolve) => broken.httpServer.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(broken.httpServer.address() as AddressInfo).port}`;
+  try {
+    const res = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ libraries { id } }' }),
+    });
+    const body = (await res.json()) as Body;
+    const error = body.errors?.[0];
+    assert.equal(error?.extensions?.code, 'INTERNAL_SERVER_ERROR');
+    assert.match(String(error?.extensions?.correlationId), /^[0-9a-f-]{36}$/);
+    assert.doesNotMatch(JSON.stringify(body), /127\.0\.0\.1:1|ECONNREFUSED/);
+    assert.equal((await fetch(`${base}/ready`)).status, 503);
+  } finally {
+    await broken.stop();
+  }
+});

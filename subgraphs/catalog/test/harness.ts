@@ -1,0 +1,68 @@
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '@tonegraph/logger';
+import { createTestDatabase, isolation, testServices } from '@tonegraph/testing';
+import { createDb, migrateDb, type Database } from '../src/db/client.ts';
+import { createScanPublisher } from '../src/queue.ts';
+import { createServer } from '../src/server.ts';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string } & Record<string, unknown> }[];
+}
+
+export interface Harness {
+  readonly url: string;
+  readonly database: Database;
+  readonly scanQueue: string;
+  /** Statements sent to PostgreSQL since the last `resetStatements()`. */
+  readonly statements: string[];
+  resetStatements(): void;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** A catalog subgraph on port 0 over a fresh, migrated database of its own. */
+export async function startCatalog(
+  options: { allowedRoots?: string[]; amqpUrl?: string } = {},
+): Promise<Harness> {
+  const testDb = await createTestDatabase(testServices().DATABASE_URL);
+  const statements: string[] = [];
+  // postgres.js reads pg_type once per new connection: plumbing, not a statement of the request.
+  const database = createDb(testDb.url, {
+    poolSize: 10,
+    onQuery: (q) => {
+      if (!/\bpg_catalog\.pg_type\b|\bfrom pg_type\b/i.test(q)) statements.push(q);
+    },
+  });
+  await migrateDb(database);
+  const scanQueue = isolation().queue('scan');
+  const publisher = createScanPublisher(options.amqpUrl ?? testServices().AMQP_URL, scanQueue, 2000);
+  const log = createLogger({ service: 'catalog-test', level: 'silent' });
+  const server = await createServer({ database, publisher, allowedRoots: options.allowedRoots ?? [], log });
+  await new Promise<void>((resolve) => server.httpServer.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}/graphql`;
+  return {
+    url,
+    database,
+    scanQueue,
+    statements,
+    resetStatements: () => statements.splice(0),
+    async gql<T>(query: string, variables?: Record<string, unknown>) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as GraphQLResponse<T>;
+    },
+    async close() {
+      await server.stop();
+      await publisher.close();
+      await database.close();
+      await testDb.drop();
+    },
+  };
+}
