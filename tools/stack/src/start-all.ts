@@ -50,7 +50,9 @@ if (found.length === 0) {
   process.stdout.write('start: the stack is up; no Tonegraph service exists in this checkout yet\n');
 } else {
   for (const { name, main } of found) {
-    const child = spawn(process.execPath, [main], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    // Own process group: a terminal's Ctrl-C reaches only this runner, which
+    // then sends each service one SIGTERM (a second signal means "exit now").
+    const child = spawn(process.execPath, [main], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env, detached: true });
     children.push({ name, child });
     prefix(child, name);
     child.on('exit', (code, signal) => {
