@@ -49,10 +49,12 @@ const found = await entries();
 if (found.length === 0) {
   process.stdout.write('start: the stack is up; no Tonegraph service exists in this checkout yet\n');
 } else {
+  // One PORT/HOST for every service would make them collide: each uses its own default.
+  const { PORT: _port, HOST: _host, ...env } = process.env;
   for (const { name, main } of found) {
     // Own process group: a terminal's Ctrl-C reaches only this runner, which
     // then sends each service one SIGTERM (a second signal means "exit now").
-    const child = spawn(process.execPath, [main], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env, detached: true });
+    const child = spawn(process.execPath, [main], { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
     children.push({ name, child });
     prefix(child, name);
     child.on('exit', (code, signal) => {
