@@ -33,7 +33,9 @@ async function printStatus(): Promise<boolean> {
 async function exec(argv: readonly string[]): Promise<number> {
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error('exec needs a command after --');
+  const started = Date.now();
   await up();
+  process.stderr.write(`stack: up in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
   const child = spawn(cmd, args, { stdio: 'inherit', env: stackEnv() });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
