@@ -1,4 +1,5 @@
 import { and, count, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import {
   albumColumns,
   artistColumns,
@@ -52,28 +53,49 @@ function trackWhere(f: TrackFilter = {}): SQL[] {
   return where;
 }
 
-export async function listTracks(
+/** One keyset page of `table` plus a lazy total: every list of the schema goes through here. */
+async function paginate<T extends { id: string }>(
   db: Db,
-  args: PageArgs & {
-    filter?: TrackFilter | null;
-    orderBy?: { field: string; direction?: Direction | null } | null;
+  q: {
+    table: PgTable;
+    columns: Record<string, PgColumn>;
+    key: SortKey;
+    id: PgColumn;
+    direction: Direction;
+    where: SQL[];
+    args: PageArgs;
   },
-): Promise<Connection<Track>> {
-  const key = trackKeys[args.orderBy?.field ?? 'TITLE'] ?? trackKeys.TITLE!;
-  const page = keyset(key, sql`${tracks.id}`, args.orderBy?.direction ?? 'ASC', args);
-  const where = trackWhere(args.filter ?? {});
+): Promise<Connection<T>> {
+  const page = keyset(q.key, sql`${q.id}`, q.direction, q.args);
   const rows = await db
-    .select({ ...trackColumns, sortKey: page.keyText })
-    .from(tracks)
-    .where(and(...where, page.after))
+    .select({ ...q.columns, sortKey: page.keyText })
+    .from(q.table)
+    .where(and(...q.where, page.after))
     .orderBy(page.orderBy)
     .limit(page.limit + 1);
-  return toConnection(rows, page.limit, async () => {
+  return toConnection(rows as unknown as (T & { sortKey: string })[], page.limit, async () => {
     const [row] = await db
       .select({ n: count() })
-      .from(tracks)
-      .where(and(...where));
+      .from(q.table)
+      .where(and(...q.where));
     return row?.n ?? 0;
+  });
+}
+
+type Order = { field: string; direction?: Direction | null } | null;
+
+export function listTracks(
+  db: Db,
+  args: PageArgs & { filter?: TrackFilter | null; orderBy?: Order },
+): Promise<Connection<Track>> {
+  return paginate<Track>(db, {
+    table: tracks,
+    columns: trackColumns,
+    key: trackKeys[args.orderBy?.field ?? 'TITLE'] ?? trackKeys.TITLE!,
+    id: tracks.id,
+    direction: args.orderBy?.direction ?? 'ASC',
+    where: trackWhere(args.filter ?? {}),
+    args,
   });
 }
 
@@ -82,110 +104,74 @@ const albumKeys: Record<string, SortKey> = {
   YEAR: { expr: sql`coalesce(${albums.year}, -1)`, type: 'int' },
 };
 
-export async function listAlbums(
+export interface AlbumFilter {
+  artistId?: string | null;
+  yearFrom?: number | null;
+  yearTo?: number | null;
+  compilation?: boolean | null;
+}
+
+export function listAlbums(
   db: Db,
-  args: PageArgs & {
-    filter?: {
-      artistId?: string | null;
-      yearFrom?: number | null;
-      yearTo?: number | null;
-      compilation?: boolean | null;
-    } | null;
-    orderBy?: { field: string; direction?: Direction | null } | null;
-  },
+  args: PageArgs & { filter?: AlbumFilter | null; orderBy?: Order },
 ): Promise<Connection<Album>> {
-  const key = albumKeys[args.orderBy?.field ?? 'TITLE'] ?? albumKeys.TITLE!;
-  const page = keyset(key, sql`${albums.id}`, args.orderBy?.direction ?? 'ASC', args);
   const f = args.filter ?? {};
   const where: SQL[] = [];
   if (f.artistId) where.push(eq(albums.albumArtistId, f.artistId));
   if (f.yearFrom != null) where.push(sql`${albums.year} >= ${f.yearFrom}`);
   if (f.yearTo != null) where.push(sql`${albums.year} <= ${f.yearTo}`);
   if (f.compilation != null) where.push(eq(albums.compilation, f.compilation));
-  const rows = await db
-    .select({ ...albumColumns, sortKey: page.keyText })
-    .from(albums)
-    .where(and(...where, page.after))
-    .orderBy(page.orderBy)
-    .limit(page.limit + 1);
-  return toConnection(rows, page.limit, async () => {
-    const [row] = await db
-      .select({ n: count() })
-      .from(albums)
-      .where(and(...where));
-    return row?.n ?? 0;
+  return paginate<Album>(db, {
+    table: albums,
+    columns: albumColumns,
+    key: albumKeys[args.orderBy?.field ?? 'TITLE'] ?? albumKeys.TITLE!,
+    id: albums.id,
+    direction: args.orderBy?.direction ?? 'ASC',
+    where,
+    args,
   });
 }
 
-export async function listArtists(
+export function listArtists(
   db: Db,
   args: PageArgs & { filter?: { namePrefix?: string | null } | null },
 ): Promise<Connection<Artist>> {
-  const page = keyset({ expr: sql`${artists.sortName}`, type: 'text' }, sql`${artists.id}`, 'ASC', args);
   const prefix = args.filter?.namePrefix;
-  const where = prefix
-    ? [sql`lower(${artists.name}) like ${`${prefix.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`}`]
-    : [];
-  const rows = await db
-    .select({ ...artistColumns, sortKey: page.keyText })
-    .from(artists)
-    .where(and(...where, page.after))
-    .orderBy(page.orderBy)
-    .limit(page.limit + 1);
-  return toConnection(rows, page.limit, async () => {
-    const [row] = await db
-      .select({ n: count() })
-      .from(artists)
-      .where(and(...where));
-    return row?.n ?? 0;
+  const like = prefix ? `${prefix.toLowerCase().replace(/[\\%_]/g, '\\$&')}%` : undefined;
+  return paginate<Artist>(db, {
+    table: artists,
+    columns: artistColumns,
+    key: { expr: sql`${artists.sortName}`, type: 'text' },
+    id: artists.id,
+    direction: 'ASC',
+    where: like ? [sql`lower(${artists.name}) like ${like}`] : [],
+    args,
   });
 }
 
-export async function listImportJobs(
+export function listImportJobs(
   db: Db,
   args: PageArgs & { libraryId?: string | null },
 ): Promise<Connection<ImportJobRow>> {
-  const page = keyset(
-    { expr: sql`${importJobs.createdAt}`, type: 'timestamptz' },
-    sql`${importJobs.id}`,
-    'DESC',
+  return paginate<ImportJobRow>(db, {
+    table: importJobs,
+    columns: getTableColumns(importJobs),
+    key: { expr: sql`${importJobs.createdAt}`, type: 'timestamptz' },
+    id: importJobs.id,
+    direction: 'DESC',
+    where: args.libraryId ? [eq(importJobs.libraryId, args.libraryId)] : [],
     args,
-  );
-  const where = args.libraryId ? [eq(importJobs.libraryId, args.libraryId)] : [];
-  const rows = await db
-    .select({ ...getTableColumns(importJobs), sortKey: page.keyText })
-    .from(importJobs)
-    .where(and(...where, page.after))
-    .orderBy(page.orderBy)
-    .limit(page.limit + 1);
-  return toConnection(rows, page.limit, async () => {
-    const [row] = await db
-      .select({ n: count() })
-      .from(importJobs)
-      .where(and(...where));
-    return row?.n ?? 0;
   });
 }
 
-export async function listImportErrors(
-  db: Db,
-  jobId: string,
-  args: PageArgs,
-): Promise<Connection<ImportErrorRow>> {
-  const page = keyset(
-    { expr: sql`${importErrors.occurredAt}`, type: 'timestamptz' },
-    sql`${importErrors.id}`,
-    'DESC',
+export function listImportErrors(db: Db, jobId: string, args: PageArgs): Promise<Connection<ImportErrorRow>> {
+  return paginate<ImportErrorRow>(db, {
+    table: importErrors,
+    columns: getTableColumns(importErrors),
+    key: { expr: sql`${importErrors.occurredAt}`, type: 'timestamptz' },
+    id: importErrors.id,
+    direction: 'DESC',
+    where: [eq(importErrors.jobId, jobId)],
     args,
-  );
-  const rows = await db
-    .select({ ...getTableColumns(importErrors), sortKey: page.keyText })
-    .from(importErrors)
-    .where(and(eq(importErrors.jobId, jobId), page.after))
-    .orderBy(page.orderBy)
-    .limit(page.limit + 1);
-  return toConnection(rows, page.limit, async () => {
-    const [row] = await db.select({ n: count() }).from(importErrors).where(eq(importErrors.jobId, jobId));
-    return row?.n ?? 0;
   });
 }

@@ -122,3 +122,31 @@ test('nested fields and _entities answer from batched loads', async () => {
   );
   assert.equal(res.data!._entities[3], null);
 });
+
+test('album and artist lists filter and page', async () => {
+  const res = await h.gql<{
+    artists: { totalCount: number; edges: { node: { name: string } }[] };
+    comps: { totalCount: number; edges: { node: { compilation: boolean; albumArtist: unknown } }[] };
+    nineties: { edges: { node: { year: number } }[] };
+  }>(`{
+    artists(first: 5, filter: { namePrefix: "RADIOH" }) { totalCount edges { node { name } } }
+    comps: albums(first: 50, filter: { compilation: true }) { totalCount edges { node { compilation albumArtist { name } } } }
+    nineties: albums(first: 50, filter: { yearFrom: 1990, yearTo: 1999 }, orderBy: { field: YEAR }) { edges { node { year } } }
+  }`);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  assert.deepEqual(
+    res.data!.artists.edges.map((e) => e.node.name),
+    ['Radiohead'],
+  );
+  const [expected] = await h.database.sql<
+    { n: number }[]
+  >`select count(*)::int as n from albums where compilation`;
+  assert.equal(res.data!.comps.totalCount, expected!.n);
+  assert.ok(res.data!.comps.edges.every((e) => e.node.compilation && e.node.albumArtist === null));
+  const years = res.data!.nineties.edges.map((e) => e.node.year);
+  assert.ok(years.length > 0 && years.every((y) => y >= 1990 && y <= 1999));
+  assert.deepEqual(
+    years,
+    [...years].sort((a, b) => a - b),
+  );
+});
