@@ -37,7 +37,10 @@ export async function resolveLibraryPath(
   }
   const roots = await Promise.all(allowedRoots.map((r) => realpath(r).catch(() => path.resolve(r))));
   if (!roots.some((root) => inside(real, root))) {
-    const where = roots.length === 0 ? 'no roots are configured (LIBRARY_ALLOWED_ROOTS)' : 'it is not inside an allowed root';
+    const where =
+      roots.length === 0
+        ? 'no roots are configured (LIBRARY_ALLOWED_ROOTS)'
+        : 'it is not inside an allowed root';
     throw userError(
       'LIBRARY_PATH_OUTSIDE_ROOTS',
       `Library path ${requested}${real === requested ? '' : ` (really ${real})`} cannot be added: ${where}`,
