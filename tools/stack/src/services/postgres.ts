@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { chown, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -6,7 +8,30 @@ import { exists, readPid } from '../fs-util.ts';
 import { run } from '../proc.ts';
 import type { Service } from '../service.ts';
 
-const dir = path.join(config.STACK_DIR, 'postgres');
+/**
+ * PostgreSQL runs as the unprivileged `postgres` user when the stack runs as
+ * root, so its folder must be reachable by that user. A checkout under a
+ * private folder (e.g. /root) is not: then the data lives under /var/lib.
+ */
+function pickDir(): string {
+  const wanted = path.join(config.STACK_DIR, 'postgres');
+  if (process.getuid?.() !== 0) return wanted;
+  for (let d = path.dirname(wanted); d !== path.dirname(d); d = path.dirname(d)) {
+    let mode: number;
+    try {
+      mode = statSync(d).mode;
+    } catch {
+      continue; // not created yet: mkdir makes it 0755
+    }
+    if ((mode & 0o001) === 0) {
+      const key = createHash('sha256').update(config.STACK_DIR).digest('hex').slice(0, 12);
+      return path.join('/var/lib/tonegraph-stack', key, 'postgres');
+    }
+  }
+  return wanted;
+}
+
+const dir = pickDir();
 const dataDir = path.join(dir, 'data');
 const logFile = path.join(dir, 'postgres.log');
 const port = config.STACK_POSTGRES_PORT;
