@@ -61,6 +61,8 @@ async function pgTool(tool: string, args: string[]): Promise<string> {
 }
 
 async function ownDir(): Promise<void> {
+  // Parents must stay traversable by the postgres user; only the cluster is private.
+  await mkdir(dir, { recursive: true, mode: 0o755 });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (process.getuid?.() === 0) {
     const uid = Number((await run('id', ['-u', 'postgres'])).trim());
