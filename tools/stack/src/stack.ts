@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { config } from './config.ts';
+import { which } from './fs-util.ts';
 import { isAlive, run, StackError, waitFor } from './proc.ts';
 import type { Service } from './service.ts';
 import { services } from './services/index.ts';
@@ -80,6 +81,8 @@ export async function up(): Promise<void> {
   const needs = await Promise.all(
     local.map(async (s) => ({ name: s.name, packages: await s.missingPackages() })),
   );
+  // Not a server, but the audio fixtures and the ingest pipeline need it too.
+  if (!(await which('ffmpeg'))) needs.push({ name: 'audio tooling', packages: ['ffmpeg'] });
   const missing = [...new Set(needs.flatMap((n) => n.packages))];
   try {
     await installPackages(missing);
