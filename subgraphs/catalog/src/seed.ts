@@ -132,12 +132,18 @@ export async function seedCatalog(db: Db, options: SeedOptions = {}): Promise<{ 
     .returning({ id: libraries.id });
   const libraryId = library!.id;
 
-  const albumRows = Array.from({ length: albumCount }, () => {
+  const albumKeys = new Set<string>();
+  const albumRows = Array.from({ length: albumCount }, (_, i) => {
     const compilation = rnd.next() < 0.1;
+    const albumArtistId = compilation ? null : rnd.pick(artistRows).id;
+    let title = phrase(1 + rnd.int(3));
+    // (title, album artist) is unique in the catalog, as it is for ingest.
+    if (albumKeys.has(`${title}\0${albumArtistId}`)) title = `${title} ${i + 1}`;
+    albumKeys.add(`${title}\0${albumArtistId}`);
     return {
       id: randomUUID(),
-      title: phrase(1 + rnd.int(3)),
-      albumArtistId: compilation ? null : rnd.pick(artistRows).id,
+      title,
+      albumArtistId,
       year: 1960 + rnd.int(67),
       compilation,
       genres: [rnd.pick(GENRES)],

@@ -10,6 +10,7 @@ import {
   real,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -59,6 +60,8 @@ export const albums = pgTable(
     search: tsvector().generatedAlwaysAs(sql`to_tsvector('simple', title)`),
   },
   (t) => [
+    // One album per (title, album artist), compilations included: concurrent imports upsert, never duplicate.
+    unique('albums_title_artist_key').on(t.title, t.albumArtistId).nullsNotDistinct(),
     index('albums_title_idx').on(t.title, t.id),
     index('albums_artist_idx').on(t.albumArtistId),
     index('albums_search_idx').using('gin', t.search),
@@ -145,6 +148,7 @@ export const importJobs = pgTable(
     total: integer().notNull().default(0),
     processed: integer().notNull().default(0),
     failed: integer().notNull().default(0),
+    skipped: integer().notNull().default(0),
     createdAt: ts('created_at').notNull().defaultNow(),
     startedAt: ts('started_at'),
     finishedAt: ts('finished_at'),
@@ -164,7 +168,32 @@ export const importErrors = pgTable(
     reason: text().notNull(),
     occurredAt: ts('occurred_at').notNull().defaultNow(),
   },
-  (t) => [index('import_errors_job_idx').on(t.jobId, t.occurredAt)],
+  (t) => [
+    index('import_errors_job_idx').on(t.jobId, t.occurredAt),
+    // A redelivered failure records nothing new.
+    uniqueIndex('import_errors_job_path_stage_key').on(t.jobId, t.path, t.stage),
+  ],
+);
+
+/**
+ * Every file an import job has planned, and where it stands. The job's
+ * counters are derived from state changes of these rows, so a redelivered
+ * message can never count a file twice.
+ */
+export const importJobFiles = pgTable(
+  'import_job_files',
+  {
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => importJobs.id, { onDelete: 'cascade' }),
+    path: text().notNull(),
+    /** `upsert` or `delete`. */
+    action: text().notNull(),
+    /** `pending`, `done`, `skipped` or `failed`. */
+    state: text().notNull().default('pending'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.path] })],
 );
 
 export type TrackRow = typeof tracks.$inferSelect;
