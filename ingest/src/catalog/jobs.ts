@@ -1,0 +1,156 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '@tonegraph/catalog/db';
+import { importErrors, importJobFiles, importJobs, libraries } from '@tonegraph/catalog/schema';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Executor = Db | Tx;
+
+export type FileAction = 'upsert' | 'delete' | 'move';
+export type FileState = 'pending' | 'done' | 'skipped' | 'failed';
+
+export interface PlannedFile {
+  readonly path: string;
+  readonly action: FileAction;
+  readonly state: FileState;
+}
+
+export interface JobCounters {
+  readonly jobId: string;
+  readonly libraryId: string;
+  readonly status: string;
+  readonly total: number;
+  readonly processed: number;
+  readonly failed: number;
+  readonly skipped: number;
+}
+
+const counterColumns = {
+  jobId: importJobs.id,
+  libraryId: importJobs.libraryId,
+  status: importJobs.status,
+  total: importJobs.total,
+  processed: importJobs.processed,
+  failed: importJobs.failed,
+  skipped: importJobs.skipped,
+};
+
+/**
+ * Records a scan's plan and starts the job: the ledger rows (idempotent, so a
+ * redelivered scan request plans nothing twice) and counters recomputed from
+ * the ledger. Returns the paths still pending, to be queued.
+ */
+export async function startJob(
+  db: Db,
+  jobId: string,
+  plan: readonly PlannedFile[],
+): Promise<{ path: string; action: FileAction }[]> {
+  return db.transaction(async (tx) => {
+    for (let i = 0; i < plan.length; i += 5000) {
+      await tx
+        .insert(importJobFiles)
+        .values(
+          plan.slice(i, i + 5000).map((p) => ({ jobId, path: p.path, action: p.action, state: p.state })),
+        )
+        .onConflictDoNothing();
+    }
+    await tx.execute(sql`
+      update ${importJobs} j set
+        status = case when j.status = 'QUEUED' then 'RUNNING' else j.status end,
+        started_at = coalesce(j.started_at, now()),
+        total = c.total, processed = c.processed, failed = c.failed, skipped = c.skipped
+      from (select count(*)::int as total,
+                   count(*) filter (where state <> 'pending')::int as processed,
+                   count(*) filter (where state = 'failed')::int as failed,
+                   count(*) filter (where state = 'skipped')::int as skipped
+            from ${importJobFiles} where job_id = ${jobId}) c
+      where j.id = ${jobId}`);
+    const pending = await tx
+      .select({ path: importJobFiles.path, action: importJobFiles.action })
+      .from(importJobFiles)
+      .where(and(eq(importJobFiles.jobId, jobId), eq(importJobFiles.state, 'pending')));
+    return pending.map((p) => ({ path: p.path, action: p.action as FileAction }));
+  });
+}
+
+/**
+ * Moves one file of a job from pending to its final state and bumps the
+ * counters, in the caller's transaction. A second call for the same file
+ * (a redelivery) changes nothing. Returns whether this call counted.
+ */
+export async function settleFile(
+  tx: Tx,
+  jobId: string,
+  path: string,
+  state: Exclude<FileState, 'pending'>,
+): Promise<boolean> {
+  const changed = await tx
+    .update(importJobFiles)
+    .set({ state, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(importJobFiles.jobId, jobId),
+        eq(importJobFiles.path, path),
+        eq(importJobFiles.state, 'pending'),
+      ),
+    )
+    .returning({ path: importJobFiles.path });
+  if (changed.length === 0) return false;
+  await tx
+    .update(importJobs)
+    .set({
+      processed: sql`${importJobs.processed} + 1`,
+      failed: state === 'failed' ? sql`${importJobs.failed} + 1` : importJobs.failed,
+      skipped: state === 'skipped' ? sql`${importJobs.skipped} + 1` : importJobs.skipped,
+    })
+    .where(eq(importJobs.id, jobId));
+  return true;
+}
+
+/** Records why a file could not be imported; a redelivered failure adds nothing. */
+export async function recordError(
+  tx: Tx,
+  jobId: string,
+  path: string,
+  stage: string,
+  reason: string,
+): Promise<void> {
+  await tx
+    .insert(importErrors)
+    .values({ jobId, path, stage, reason: reason.slice(0, 2000) })
+    .onConflictDoNothing();
+}
+
+/** Completes the job once every planned file is settled; returns the counters either way. */
+export async function finishIfDone(db: Executor, jobId: string): Promise<JobCounters | undefined> {
+  const [done] = await db
+    .update(importJobs)
+    .set({ status: 'COMPLETED', finishedAt: sql`now()` })
+    .where(
+      and(
+        eq(importJobs.id, jobId),
+        eq(importJobs.status, 'RUNNING'),
+        sql`${importJobs.processed} >= ${importJobs.total}`,
+      ),
+    )
+    .returning(counterColumns);
+  if (done) {
+    await db
+      .update(libraries)
+      .set({ status: 'ONLINE', lastScannedAt: sql`now()` })
+      .where(eq(libraries.id, done.libraryId));
+    return done;
+  }
+  const [row] = await db.select(counterColumns).from(importJobs).where(eq(importJobs.id, jobId));
+  return row;
+}
+
+/** Ends a job that cannot run at all (e.g. its root is gone), with the reason as an ImportError. */
+export async function failJob(db: Db, jobId: string, path: string, reason: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await recordError(tx, jobId, path, 'scan', reason);
+    await tx
+      .update(importJobs)
+      .set({ status: 'FAILED', finishedAt: sql`now()` })
+      .where(eq(importJobs.id, jobId));
+  });
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { env, loadConfig, servicesSchema } from '@tonegraph/config';
+
+const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_URL: true }).extend({
+  /** Queue the catalog publishes scan requests on. */
+  SCAN_QUEUE: z.string().default('tonegraph.scan-requests'),
+  /** Prefix of the ingest's own queues (`<prefix>.files`, `.files.retry`, `.files.dead`). */
+  QUEUE_PREFIX: z.string().default('tonegraph'),
+  /** File jobs in flight at once (the consumer prefetch): the pipeline's backpressure. */
+  INGEST_CONCURRENCY: env.int(128, 1, 2000),
+  /** One file and one step at a time: the baseline, and the rollback switch. */
+  INGEST_SEQUENTIAL: env.bool(false),
+  /** Attempts of a file after a transient failure before it is dead-lettered. */
+  INGEST_MAX_RETRIES: env.int(5, 0, 100),
+  /** Delay before a retried file is tried again. */
+  INGEST_RETRY_DELAY_MS: env.millis(5000),
+  /** Redis key and channel prefix for progress events. */
+  REDIS_PREFIX: z.string().default('tonegraph:'),
+  DB_POOL_SIZE: env.int(30, 1, 500),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type IngestConfig = z.output<typeof schema>;
+
+export const loadIngestConfig = (): IngestConfig => loadConfig('ingest', schema);

@@ -1,0 +1,35 @@
+import { Redis } from 'ioredis';
+import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createLifecycle } from '@tonegraph/lifecycle';
+import { createLogger } from '@tonegraph/logger';
+import { loadIngestConfig } from './config.ts';
+import { queueNames } from './queue/topology.ts';
+import { startIngest } from './service.ts';
+
+const config = loadIngestConfig();
+const log = createLogger({ service: 'ingest', level: config.LOG_LEVEL });
+const lifecycle = createLifecycle({ log, fuseMs: 30_000 });
+lifecycle.handleSignals();
+
+const database = createDb(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE });
+lifecycle.defer('database', () => database.close());
+// The catalog owns the schema; migrating here too lets ingest start first.
+await migrateDb(database);
+
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+lifecycle.defer('redis', () => redis.quit());
+
+const ingest = await startIngest({
+  db: database.db,
+  redis,
+  amqpUrl: config.AMQP_URL,
+  names: queueNames(config.QUEUE_PREFIX, config.SCAN_QUEUE),
+  concurrency: config.INGEST_CONCURRENCY,
+  sequential: config.INGEST_SEQUENTIAL,
+  maxRetries: config.INGEST_MAX_RETRIES,
+  retryDelayMs: config.INGEST_RETRY_DELAY_MS,
+  redisPrefix: config.REDIS_PREFIX,
+  log,
+});
+lifecycle.defer('pipeline', () => ingest.stop(20_000));
+log.info({ sequential: config.INGEST_SEQUENTIAL, concurrency: config.INGEST_CONCURRENCY }, 'ingest started');

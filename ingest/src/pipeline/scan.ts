@@ -1,0 +1,78 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '@tonegraph/catalog/db';
+import { libraries } from '@tonegraph/catalog/schema';
+import type { Logger } from '@tonegraph/logger';
+import { failJob, finishIfDone, startJob, type PlannedFile } from '../catalog/jobs.ts';
+import { moveTrack } from '../catalog/write.ts';
+import type { ProgressPublisher } from '../progress.ts';
+import type { FileJob, ScanRequest } from '../queue/topology.ts';
+import { LibraryOfflineError, reconcile } from '../scanner/reconcile.ts';
+
+export interface ScanDeps {
+  readonly db: Db;
+  readonly progress: ProgressPublisher;
+  readonly log: Logger;
+  /** Queues file jobs; resolves once the broker has them all. */
+  readonly enqueue: (jobs: readonly FileJob[]) => Promise<void>;
+}
+
+/**
+ * Handles one scan request: reconciles the library with the disk, records
+ * the plan, applies moves, and queues a job per file to read or delete. Safe
+ * to run twice for the same request.
+ */
+export async function handleScan(deps: ScanDeps, request: ScanRequest): Promise<void> {
+  const { db } = deps;
+  const log = deps.log.child({ jobId: request.jobId, libraryId: request.libraryId });
+  const [library] = await db.select().from(libraries).where(eq(libraries.id, request.libraryId));
+  if (!library) {
+    log.warn('scan request for a library that no longer exists; dropped');
+    return;
+  }
+  let plan;
+  try {
+    plan = await reconcile(db, library.id, library.path, request.mode);
+  } catch (error) {
+    if (!(error instanceof LibraryOfflineError)) throw error;
+    log.warn({ path: library.path, reason: error.message }, 'library offline; its tracks are kept');
+    await db.update(libraries).set({ status: 'OFFLINE' }).where(eq(libraries.id, library.id));
+    await failJob(db, request.jobId, library.path, error.message);
+    const counters = await finishIfDone(db, request.jobId);
+    if (counters) deps.progress.publish(counters);
+    return;
+  }
+  for (const s of plan.skipped) log.debug({ path: s.path, reason: s.reason }, 'entry skipped');
+  if (plan.moves.length > 0) {
+    await db.transaction(async (tx) => {
+      for (const m of plan.moves) await moveTrack(tx, m.trackId, m.to);
+    });
+  }
+  const planned: PlannedFile[] = [
+    ...plan.moves.map((m) => ({ path: m.to.path, action: 'move' as const, state: 'done' as const })),
+    ...plan.unchanged.map((path) => ({ path, action: 'upsert' as const, state: 'skipped' as const })),
+    ...plan.upserts.map((f) => ({ path: f.path, action: 'upsert' as const, state: 'pending' as const })),
+    ...plan.deletes.map((path) => ({ path, action: 'delete' as const, state: 'pending' as const })),
+  ];
+  await db.update(libraries).set({ status: 'SCANNING' }).where(eq(libraries.id, library.id));
+  const pending = await startJob(db, request.jobId, planned);
+  log.info(
+    {
+      upserts: plan.upserts.length,
+      deletes: plan.deletes.length,
+      moves: plan.moves.length,
+      unchanged: plan.unchanged.length,
+      skippedEntries: plan.skipped.length,
+    },
+    'scan planned',
+  );
+  await deps.enqueue(
+    pending.map((p) => ({
+      jobId: request.jobId,
+      libraryId: library.id,
+      path: p.path,
+      action: p.action === 'delete' ? 'delete' : 'upsert',
+    })),
+  );
+  const counters = await finishIfDone(db, request.jobId);
+  if (counters) deps.progress.publish(counters);
+}

@@ -1,0 +1,74 @@
+import type { Redis } from 'ioredis';
+import type { JobCounters } from './catalog/jobs.ts';
+
+/** The payload of an import progress event. */
+export interface ProgressEvent extends JobCounters {
+  readonly at: string;
+}
+
+/** The Redis channel of one job's progress events. */
+export const progressChannel = (prefix: string, jobId: string) => `${prefix}import-progress:${jobId}`;
+/** The Redis channel of one library's events. */
+export const libraryChannel = (prefix: string, libraryId: string) => `${prefix}library-events:${libraryId}`;
+
+export interface ProgressPublisher {
+  /** Queues an event; at most one per job per interval reaches Redis, the latest one. */
+  publish(counters: JobCounters): void;
+  /** Sends what is still pending. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Throttled progress events (default 10 per second per job). A job's final
+ * state is sent at once: subscribers always see the end.
+ */
+export function createProgressPublisher(redis: Redis, prefix: string, intervalMs = 100): ProgressPublisher {
+  const latest = new Map<string, JobCounters>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const sends = new Set<Promise<unknown>>();
+
+  const send = (jobId: string) => {
+    const counters = latest.get(jobId);
+    latest.delete(jobId);
+    if (!counters) return;
+    const event: ProgressEvent = { ...counters, at: new Date().toISOString() };
+    const payload = JSON.stringify(event);
+    const p = Promise.all([
+      redis.publish(progressChannel(prefix, jobId), payload),
+      redis.publish(
+        libraryChannel(prefix, counters.libraryId),
+        JSON.stringify({ type: 'IMPORT_PROGRESS', ...event }),
+      ),
+    ]).catch(() => undefined); // progress is best-effort: the catalog holds the truth
+    sends.add(p);
+    void p.finally(() => sends.delete(p));
+  };
+
+  return {
+    publish(counters) {
+      latest.set(counters.jobId, counters);
+      if (counters.status !== 'RUNNING' && counters.status !== 'QUEUED') {
+        clearTimeout(timers.get(counters.jobId));
+        timers.delete(counters.jobId);
+        send(counters.jobId);
+        return;
+      }
+      if (timers.has(counters.jobId)) return;
+      timers.set(
+        counters.jobId,
+        setTimeout(() => {
+          timers.delete(counters.jobId);
+          send(counters.jobId);
+        }, intervalMs),
+      );
+    },
+    async flush() {
+      for (const [jobId, timer] of timers) {
+        clearTimeout(timer);
+        send(jobId);
+      }
+      timers.clear();
+      await Promise.all(sends);
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { Logger } from '@tonegraph/logger';
+import {
+  RETRIES_HEADER,
+  assertTopology,
+  type FileJob,
+  type QueueNames,
+  type ScanRequest,
+} from './topology.ts';
+
+/** What the consumers run; the pipeline handlers, bound to their dependencies. */
+export interface Handlers {
+  /** `enqueue` queues file jobs and resolves once the broker has confirmed them all. */
+  scan(request: ScanRequest, enqueue: (jobs: readonly FileJob[]) => Promise<void>): Promise<void>;
+  file(job: FileJob): Promise<void>;
+  /** Called when a file job has failed transiently too often; records it before it is dead-lettered. */
+  gaveUp(job: FileJob, reason: string): Promise<void>;
+}
+
+export interface WorkerOptions {
+  readonly url: string;
+  readonly names: QueueNames;
+  /** Prefetch of the file consumer: how many file jobs are in flight at once. */
+  readonly concurrency: number;
+  readonly maxRetries: number;
+  readonly retryDelayMs: number;
+  readonly log: Logger;
+}
+
+export interface Worker {
+  /** File jobs being handled right now. */
+  inFlight(): number;
+  /** Stops consuming, waits up to `deadlineMs` for jobs in flight, then closes. Idempotent. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+const parse = <T>(msg: ConsumeMessage): T | undefined => {
+  try {
+    return JSON.parse(msg.content.toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Consumes scan requests (one at a time) and file jobs (up to `concurrency`),
+ * acking each message only after its handler has committed. A connection
+ * that drops is reopened with backoff; unacked messages are redelivered by
+ * the broker and the handlers are idempotent.
+ */
+export async function startWorker(handlers: Handlers, opts: WorkerOptions): Promise<Worker> {
+  const { log, names } = opts;
+  let connection: ChannelModel | undefined;
+  let current: { scans: ConfirmChannel; files: ConfirmChannel; tags: [ConfirmChannel, string][] } | undefined;
+  let stopping = false;
+  let inFlight = 0;
+  let reconnectDelay = 500;
+  const idle = new Set<() => void>();
+
+  const publish = (ch: ConfirmChannel, queue: string, body: object, headers: Record<string, unknown> = {}) =>
+    new Promise<void>((resolve, reject) => {
+      ch.sendToQueue(
+        queue,
+        Buffer.from(JSON.stringify(body)),
+        { persistent: true, contentType: 'application/json', headers },
+        (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
+      );
+    });
+
+  const connect = async (): Promise<void> => {
+    const conn = await amqp.connect(opts.url, { timeout: 10_000 });
+    connection = conn;
+    conn.on('error', (error: Error) => log.warn({ err: error }, 'AMQP connection error'));
+    conn.on('close', () => {
+      connection = undefined;
+      if (stopping) return;
+      log.warn({ retryInMs: reconnectDelay }, 'AMQP connection lost; reconnecting');
+      setTimeout(() => void reconnect(), reconnectDelay).unref();
+    });
+    const scans = await conn.createConfirmChannel();
+    const files = await conn.createConfirmChannel();
+    await assertTopology(scans, names, opts.retryDelayMs);
+    await scans.prefetch(1);
+    await files.prefetch(opts.concurrency);
+
+    const enqueue = async (jobs: readonly FileJob[]) => {
+      // Confirmed in batches so that a 100k-file scan never buffers everything at once.
+      for (let i = 0; i < jobs.length; i += 1000) {
+        await Promise.all(jobs.slice(i, i + 1000).map((job) => publish(scans, names.files, job)));
+      }
+    };
+
+    current = { scans, files, tags: [] };
+    const scanConsumer = await scans.consume(names.scans, (msg) => {
+      if (!msg) return;
+      const request = parse<ScanRequest>(msg);
+      if (!request?.jobId || !request.libraryId) {
+        log.error(
+          { body: msg.content.toString('utf8').slice(0, 200) },
+          'malformed scan request; dead-lettered',
+        );
+        scans.nack(msg, false, false);
+        return;
+      }
+      handlers.scan(request, enqueue).then(
+        () => scans.ack(msg),
+        (error: unknown) => {
+          log.error({ err: error, jobId: request.jobId }, 'scan failed; requeued');
+          setTimeout(() => scans.nack(msg, false, true), 1000).unref();
+        },
+      );
+    });
+
+    const fileConsumer = await files.consume(names.files, (msg) => {
+      if (!msg) return;
+      const job = parse<FileJob>(msg);
+      if (!job?.jobId || !job.path) {
+        log.error({ body: msg.content.toString('utf8').slice(0, 200) }, 'malformed file job; dead-lettered');
+        files.nack(msg, false, false);
+        return;
+      }
+      inFlight++;
+      void handleFileMessage(files, msg, job).finally(() => {
+        inFlight--;
+        if (inFlight === 0) for (const resolve of idle) resolve();
+      });
+    });
+    current.tags.push([scans, scanConsumer.consumerTag], [files, fileConsumer.consumerTag]);
+    reconnectDelay = 500;
+    log.info({ queues: names, concurrency: opts.concurrency }, 'consuming');
+  };
+
+  const handleFileMessage = async (ch: ConfirmChannel, msg: ConsumeMessage, job: FileJob) => {
+    try {
+      await handlers.file(job);
+      ch.ack(msg);
+      return;
+    } catch (error) {
+      const retries = Number(msg.properties.headers?.[RETRIES_HEADER] ?? 0);
+      const reason = error instanceof Error ? error.message : String(error);
+      if (retries < opts.maxRetries) {
+        log.warn(
+          { jobId: job.jobId, path: job.path, retries, reason },
+          'file job failed; retrying after a delay',
+        );
+        try {
+          await publish(ch, names.retry, job, { [RETRIES_HEADER]: retries + 1 });
+          ch.ack(msg);
+        } catch {
+          ch.nack(msg, false, true);
+        }
+        return;
+      }
+      log.error({ jobId: job.jobId, path: job.path, retries, reason }, 'file job failed for good');
+      try {
+        await handlers.gaveUp(job, `gave up after ${retries + 1} attempts: ${reason}`);
+        ch.ack(msg);
+      } catch {
+        ch.nack(msg, false, false); // to the dead-letter queue, with the message intact
+      }
+    }
+  };
+
+  const reconnect = async (): Promise<void> => {
+    if (stopping) return;
+    try {
+      await connect();
+    } catch (error) {
+      reconnectDelay = Math.min(reconnectDelay * 2, 15_000);
+      log.warn({ err: error, retryInMs: reconnectDelay }, 'AMQP reconnect failed');
+      setTimeout(() => void reconnect(), reconnectDelay).unref();
+    }
+  };
+
+  await connect();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    inFlight: () => inFlight,
+    stop(deadlineMs = 10_000) {
+      stopped ??= (async () => {
+        stopping = true;
+        const conn = connection;
+        // No new deliveries; those in hand may finish.
+        for (const [ch, tag] of current?.tags ?? []) await ch.cancel(tag).catch(() => undefined);
+        if (inFlight > 0) {
+          await Promise.race([
+            new Promise<void>((resolve) => idle.add(resolve)),
+            new Promise((resolve) => setTimeout(resolve, deadlineMs).unref()),
+          ]);
+        }
+        // Closing returns every unacked message to its queue.
+        await conn?.close().catch(() => undefined);
+      })();
+      return stopped;
+    },
+  };
+}
