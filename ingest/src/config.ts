@@ -17,6 +17,9 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   /** Redis key and channel prefix for progress events. */
   REDIS_PREFIX: z.string().default('tonegraph:'),
   DB_POOL_SIZE: env.int(30, 1, 500),
+  /** Port of /metrics (Prometheus) and /healthz. */
+  METRICS_PORT: env.port(4010),
+  HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
 });
 

@@ -3,6 +3,7 @@ import { createDb, migrateDb } from '@tonegraph/catalog/db';
 import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
 import { loadIngestConfig } from './config.ts';
+import { createMetrics, createMetricsServer } from './metrics.ts';
 import { queueNames } from './queue/topology.ts';
 import { startIngest } from './service.ts';
 
@@ -19,7 +20,9 @@ await migrateDb(database);
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
 lifecycle.defer('redis', () => redis.quit());
 
+const metrics = createMetrics();
 const ingest = await startIngest({
+  metrics,
   db: database.db,
   redis,
   amqpUrl: config.AMQP_URL,
@@ -32,4 +35,15 @@ const ingest = await startIngest({
   log,
 });
 lifecycle.defer('pipeline', () => ingest.stop(20_000));
-log.info({ sequential: config.INGEST_SEQUENTIAL, concurrency: config.INGEST_CONCURRENCY }, 'ingest started');
+
+const http = createMetricsServer(metrics, () => ingest.worker.connected());
+await new Promise<void>((resolve) => http.listen(config.METRICS_PORT, config.HOST, resolve));
+lifecycle.defer('metrics', () => new Promise((resolve) => http.close(resolve)));
+log.info(
+  {
+    sequential: config.INGEST_SEQUENTIAL,
+    concurrency: config.INGEST_CONCURRENCY,
+    metrics: `http://${config.HOST}:${config.METRICS_PORT}/metrics`,
+  },
+  'ingest started',
+);

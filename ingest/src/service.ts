@@ -4,6 +4,7 @@ import type { Logger } from '@tonegraph/logger';
 import { finishIfDone, recordError, settleFile } from './catalog/jobs.ts';
 import { handleFile } from './pipeline/file.ts';
 import { handleScan } from './pipeline/scan.ts';
+import type { Metrics } from './metrics.ts';
 import { createProgressPublisher } from './progress.ts';
 import type { QueueNames } from './queue/topology.ts';
 import { startWorker, type Worker } from './queue/worker.ts';
@@ -20,6 +21,7 @@ export interface IngestDeps {
   readonly retryDelayMs: number;
   readonly redisPrefix: string;
   readonly log: Logger;
+  readonly metrics?: Metrics;
 }
 
 export interface Ingest {
@@ -53,6 +55,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       maxRetries: deps.maxRetries,
       retryDelayMs: deps.retryDelayMs,
       log,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     },
   );
   let stopped: Promise<void> | undefined;

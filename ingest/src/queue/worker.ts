@@ -1,5 +1,6 @@
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type { Logger } from '@tonegraph/logger';
+import type { Metrics } from '../metrics.ts';
 import {
   RETRIES_HEADER,
   assertTopology,
@@ -25,9 +26,12 @@ export interface WorkerOptions {
   readonly maxRetries: number;
   readonly retryDelayMs: number;
   readonly log: Logger;
+  readonly metrics?: Metrics;
 }
 
 export interface Worker {
+  /** True while the broker connection is open. */
+  connected(): boolean;
   /** File jobs being handled right now. */
   inFlight(): number;
   /** Stops consuming, waits up to `deadlineMs` for jobs in flight, then closes. Idempotent. */
@@ -103,8 +107,12 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
         return;
       }
       handlers.scan(request, enqueue).then(
-        () => scans.ack(msg),
+        () => {
+          opts.metrics?.scans.inc({ result: 'done' });
+          scans.ack(msg);
+        },
         (error: unknown) => {
+          opts.metrics?.scans.inc({ result: 'retried' });
           log.error({ err: error, jobId: request.jobId }, 'scan failed; requeued');
           setTimeout(() => scans.nack(msg, false, true), 1000).unref();
         },
@@ -120,7 +128,11 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
         return;
       }
       inFlight++;
+      opts.metrics?.started();
+      const end = opts.metrics?.duration.startTimer();
       void handleFileMessage(files, msg, job).finally(() => {
+        end?.();
+        opts.metrics?.finished();
         inFlight--;
         if (inFlight === 0) for (const resolve of idle) resolve();
       });
@@ -134,6 +146,7 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
     try {
       await handlers.file(job);
       ch.ack(msg);
+      opts.metrics?.files.inc({ result: 'done' });
       return;
     } catch (error) {
       const retries = Number(msg.properties.headers?.[RETRIES_HEADER] ?? 0);
@@ -146,6 +159,7 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
         try {
           await publish(ch, names.retry, job, { [RETRIES_HEADER]: retries + 1 });
           ch.ack(msg);
+          opts.metrics?.files.inc({ result: 'retried' });
         } catch {
           ch.nack(msg, false, true);
         }
@@ -155,8 +169,10 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
       try {
         await handlers.gaveUp(job, `gave up after ${retries + 1} attempts: ${reason}`);
         ch.ack(msg);
+        opts.metrics?.files.inc({ result: 'failed' });
       } catch {
         ch.nack(msg, false, false); // to the dead-letter queue, with the message intact
+        opts.metrics?.files.inc({ result: 'dead' });
       }
     }
   };
@@ -177,6 +193,7 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
   let stopped: Promise<void> | undefined;
   return {
     inFlight: () => inFlight,
+    connected: () => connection !== undefined,
     stop(deadlineMs = 10_000) {
       stopped ??= (async () => {
         stopping = true;
