@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Db } from '@tonegraph/catalog/db';
 import type { Logger } from '@tonegraph/logger';
 import { finishIfDone, recordError, settleFile } from './catalog/jobs.ts';
-import { handleFile } from './pipeline/file.ts';
+import { createFileHandler } from './pipeline/file.ts';
 import { handleScan } from './pipeline/scan.ts';
 import type { Metrics } from './metrics.ts';
 import { createProgressPublisher } from './progress.ts';
@@ -34,10 +34,11 @@ export interface Ingest {
 export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   const progress = createProgressPublisher(deps.redis, deps.redisPrefix);
   const { db, log } = deps;
+  const handleFile = createFileHandler({ db, progress, log, sequential: deps.sequential });
   const worker = await startWorker(
     {
       scan: (request, enqueue) => handleScan({ db, progress, log, enqueue }, request),
-      file: (job) => handleFile({ db, progress, log, sequential: deps.sequential }, job),
+      file: handleFile,
       async gaveUp(job, reason) {
         await db.transaction(async (tx) => {
           await recordError(tx, job.jobId, job.path, 'ingest', reason);

@@ -73,37 +73,53 @@ export async function startJob(
 }
 
 /**
- * Moves one file of a job from pending to its final state and bumps the
- * counters, in the caller's transaction. A second call for the same file
- * (a redelivery) changes nothing. Returns whether this call counted.
+ * Moves files of jobs from pending to their final state and bumps each job's
+ * counters, in the caller's transaction. Files already settled (a
+ * redelivery) change nothing. Returns how many files this call counted.
  */
+export async function settleFiles(
+  tx: Tx,
+  files: readonly { jobId: string; path: string; state: Exclude<FileState, 'pending'> }[],
+): Promise<number> {
+  if (files.length === 0) return 0;
+  const input = sql.join(
+    files.map((f) => sql`(${f.jobId}::uuid, ${f.path}::text, ${f.state}::text)`),
+    sql`, `,
+  );
+  const changed = await tx.execute<{ job_id: string; state: string }>(sql`
+    update ${importJobFiles} f set state = i.state, updated_at = now()
+    from (values ${input}) as i(job_id, path, state)
+    where f.job_id = i.job_id and f.path = i.path and f.state = 'pending'
+    returning f.job_id, f.state`);
+  const perJob = new Map<string, { processed: number; failed: number; skipped: number }>();
+  for (const row of changed) {
+    const c = perJob.get(row.job_id) ?? { processed: 0, failed: 0, skipped: 0 };
+    c.processed++;
+    if (row.state === 'failed') c.failed++;
+    if (row.state === 'skipped') c.skipped++;
+    perJob.set(row.job_id, c);
+  }
+  for (const [jobId, c] of [...perJob].sort()) {
+    await tx
+      .update(importJobs)
+      .set({
+        processed: sql`${importJobs.processed} + ${c.processed}`,
+        failed: sql`${importJobs.failed} + ${c.failed}`,
+        skipped: sql`${importJobs.skipped} + ${c.skipped}`,
+      })
+      .where(eq(importJobs.id, jobId));
+  }
+  return changed.length;
+}
+
+/** {@link settleFiles} for one file; returns whether this call counted it. */
 export async function settleFile(
   tx: Tx,
   jobId: string,
   path: string,
   state: Exclude<FileState, 'pending'>,
 ): Promise<boolean> {
-  const changed = await tx
-    .update(importJobFiles)
-    .set({ state, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(importJobFiles.jobId, jobId),
-        eq(importJobFiles.path, path),
-        eq(importJobFiles.state, 'pending'),
-      ),
-    )
-    .returning({ path: importJobFiles.path });
-  if (changed.length === 0) return false;
-  await tx
-    .update(importJobs)
-    .set({
-      processed: sql`${importJobs.processed} + 1`,
-      failed: state === 'failed' ? sql`${importJobs.failed} + 1` : importJobs.failed,
-      skipped: state === 'skipped' ? sql`${importJobs.skipped} + 1` : importJobs.skipped,
-    })
-    .where(eq(importJobs.id, jobId));
-  return true;
+  return (await settleFiles(tx, [{ jobId, path, state }])) === 1;
 }
 
 /** Records why a file could not be imported; a redelivered failure adds nothing. */

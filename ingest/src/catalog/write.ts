@@ -19,7 +19,7 @@ export interface FileFacts {
  * Upserts artists by name and returns their ids. Names are sorted so that
  * concurrent transactions lock rows in the same order and cannot deadlock.
  */
-async function upsertArtists(tx: Tx, names: readonly string[]): Promise<Map<string, string>> {
+async function upsertArtists(tx: Tx, names: Iterable<string>): Promise<Map<string, string>> {
   const unique = [...new Set(names)].sort();
   if (unique.length === 0) return new Map();
   const rows = await tx
@@ -30,22 +30,33 @@ async function upsertArtists(tx: Tx, names: readonly string[]): Promise<Map<stri
   return new Map(rows.map((r) => [r.name, r.id]));
 }
 
-async function upsertAlbum(
+const albumKey = (title: string, artistId: string | null) => `${title}\0${artistId ?? ''}`;
+
+/** Upserts the albums of a batch, one row per (title, album artist), in a stable order. */
+async function upsertAlbums(
   tx: Tx,
-  meta: TrackMetadata,
-  albumArtistId: string | null,
-): Promise<string | null> {
-  if (!meta.album) return null;
-  const [row] = await tx
-    .insert(albums)
-    .values({
+  wanted: readonly { meta: TrackMetadata; albumArtistId: string | null }[],
+): Promise<Map<string, string>> {
+  const rows = new Map<string, typeof albums.$inferInsert>();
+  for (const { meta, albumArtistId } of wanted) {
+    if (!meta.album) continue;
+    const key = albumKey(meta.album, albumArtistId);
+    const prev = rows.get(key);
+    // One row per key: ON CONFLICT cannot touch the same row twice in one statement.
+    rows.set(key, {
       title: meta.album,
       albumArtistId,
-      year: meta.year,
-      compilation: meta.compilation,
-      genres: [...meta.genres],
-      musicbrainzReleaseId: meta.musicbrainz.releaseId,
-    })
+      year: prev?.year ?? meta.year,
+      compilation: (prev?.compilation ?? false) || meta.compilation,
+      genres: [...new Set([...(prev?.genres ?? []), ...meta.genres])],
+      musicbrainzReleaseId: prev?.musicbrainzReleaseId ?? meta.musicbrainz.releaseId,
+    });
+  }
+  if (rows.size === 0) return new Map();
+  const values = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  const saved = await tx
+    .insert(albums)
+    .values(values)
     .onConflictDoUpdate({
       target: [albums.title, albums.albumArtistId],
       set: {
@@ -55,29 +66,39 @@ async function upsertAlbum(
         genres: sql`(select array(select distinct unnest(${albums.genres} || excluded.genres)))`,
       },
     })
-    .returning({ id: albums.id });
-  return row?.id ?? null;
+    .returning({ id: albums.id, title: albums.title, albumArtistId: albums.albumArtistId });
+  return new Map(saved.map((r) => [albumKey(r.title, r.albumArtistId), r.id]));
 }
 
+/** A compilation's album belongs to no artist; otherwise to the tagged album artist or the first main artist. */
+const albumArtistOf = (meta: TrackMetadata): string | null =>
+  meta.compilation ? null : (meta.albumArtist ?? meta.artists.find((a) => a.role === 'MAIN')?.name ?? null);
+
 /**
- * Writes one file's track, artists, album and credits in the caller's
- * transaction. Idempotent: the same facts twice leave the catalog as once.
- * Returns the track id.
+ * Writes the tracks of a batch of files with their artists, albums and
+ * credits in the caller's transaction: a constant number of statements per
+ * batch. Idempotent: the same facts twice leave the catalog as once.
+ * Returns the track id of each file's path.
  */
-export async function upsertTrack(tx: Tx, facts: FileFacts): Promise<string> {
-  const { meta } = facts;
-  const mains = meta.artists.filter((a) => a.role === 'MAIN');
-  // A compilation's album belongs to no artist; otherwise to the tagged album artist or the first main artist.
-  const albumArtistName = meta.compilation ? null : (meta.albumArtist ?? mains[0]?.name ?? null);
-  const ids = await upsertArtists(tx, [
-    ...meta.artists.map((a) => a.name),
-    ...(albumArtistName ? [albumArtistName] : []),
-  ]);
-  const albumArtistId = albumArtistName ? (ids.get(albumArtistName) ?? null) : null;
-  const albumId = await upsertAlbum(tx, meta, albumArtistId);
-  const values = {
-    libraryId: facts.libraryId,
-    albumId,
+export async function upsertTracks(tx: Tx, batch: readonly FileFacts[]): Promise<Map<string, string>> {
+  // The last facts for a path win (a redelivered message may share a batch with its original).
+  const byPath = new Map(batch.map((f) => [`${f.libraryId}\0${f.path}`, f]));
+  const facts = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const artistIds = await upsertArtists(
+    tx,
+    facts.flatMap((f) => [
+      ...f.meta.artists.map((a) => a.name),
+      ...(albumArtistOf(f.meta) ? [albumArtistOf(f.meta)!] : []),
+    ]),
+  );
+  const withArtist = facts.map((f) => {
+    const name = albumArtistOf(f.meta);
+    return { facts: f, meta: f.meta, albumArtistId: name ? (artistIds.get(name) ?? null) : null };
+  });
+  const albumIds = await upsertAlbums(tx, withArtist);
+  const rows = withArtist.map(({ facts: f, meta, albumArtistId }) => ({
+    libraryId: f.libraryId,
+    albumId: meta.album ? (albumIds.get(albumKey(meta.album, albumArtistId)) ?? null) : null,
     albumArtistId,
     title: meta.title,
     discNumber: meta.discNumber,
@@ -88,8 +109,8 @@ export async function upsertTrack(tx: Tx, facts: FileFacts): Promise<string> {
     isrc: meta.isrc,
     musicbrainzRecordingId: meta.musicbrainz.recordingId,
     musicbrainzTrackId: meta.musicbrainz.trackId,
-    filePath: facts.path,
-    fileSize: facts.size,
+    filePath: f.path,
+    fileSize: f.size,
     format: meta.format.format,
     codec: meta.format.codec,
     container: meta.format.container,
@@ -98,28 +119,55 @@ export async function upsertTrack(tx: Tx, facts: FileFacts): Promise<string> {
     channels: meta.format.channels,
     bitsPerSample: meta.format.bitsPerSample,
     lossless: meta.format.lossless,
-    contentHash: facts.contentHash,
-    fileMtime: new Date(Math.floor(facts.mtimeMs)).toISOString(),
-  };
-  const { libraryId: _l, filePath: _p, ...changes } = values;
-  const [track] = await tx
+    contentHash: f.contentHash,
+    fileMtime: new Date(Math.floor(f.mtimeMs)).toISOString(),
+  }));
+  if (rows.length === 0) return new Map();
+  const excluded = (column: string) => sql.raw(`excluded.${column}`);
+  const saved = await tx
     .insert(tracks)
-    .values(values)
+    .values(rows)
     .onConflictDoUpdate({
       target: [tracks.libraryId, tracks.filePath],
-      set: { ...changes, updatedAt: sql`now()` },
+      set: {
+        albumId: excluded('album_id'),
+        albumArtistId: excluded('album_artist_id'),
+        title: excluded('title'),
+        discNumber: excluded('disc_number'),
+        trackNumber: excluded('track_number'),
+        duration: excluded('duration'),
+        genres: excluded('genres'),
+        year: excluded('year'),
+        isrc: excluded('isrc'),
+        musicbrainzRecordingId: excluded('musicbrainz_recording_id'),
+        musicbrainzTrackId: excluded('musicbrainz_track_id'),
+        fileSize: excluded('file_size'),
+        format: excluded('format'),
+        codec: excluded('codec'),
+        container: excluded('container'),
+        bitrate: excluded('bitrate'),
+        sampleRate: excluded('sample_rate'),
+        channels: excluded('channels'),
+        bitsPerSample: excluded('bits_per_sample'),
+        lossless: excluded('lossless'),
+        contentHash: excluded('content_hash'),
+        fileMtime: excluded('file_mtime'),
+        updatedAt: sql`now()`,
+      },
     })
-    .returning({ id: tracks.id });
-  const trackId = track!.id;
-  await tx.delete(trackArtists).where(eq(trackArtists.trackId, trackId));
-  if (meta.artists.length > 0) {
-    await tx
-      .insert(trackArtists)
-      .values(
-        meta.artists.map((a, position) => ({ trackId, artistId: ids.get(a.name)!, role: a.role, position })),
-      );
-  }
-  return trackId;
+    .returning({ id: tracks.id, path: tracks.filePath });
+  const trackIds = new Map(saved.map((r) => [r.path, r.id]));
+  await tx.delete(trackArtists).where(inArray(trackArtists.trackId, [...trackIds.values()]));
+  const credits = facts.flatMap((f) =>
+    f.meta.artists.map((a, position) => ({
+      trackId: trackIds.get(f.path)!,
+      artistId: artistIds.get(a.name)!,
+      role: a.role,
+      position,
+    })),
+  );
+  if (credits.length > 0) await tx.insert(trackArtists).values(credits);
+  return trackIds;
 }
 
 /** Removes the tracks of deleted files; their artists and albums stay. */

@@ -1,54 +1,86 @@
 import { stat } from 'node:fs/promises';
 import type { Db } from '@tonegraph/catalog/db';
 import type { Logger } from '@tonegraph/logger';
-import { finishIfDone, recordError, settleFile } from '../catalog/jobs.ts';
-import { deleteTracks, upsertTrack } from '../catalog/write.ts';
+import { finishIfDone, recordError, settleFile, settleFiles } from '../catalog/jobs.ts';
+import { deleteTracks, upsertTracks, type FileFacts } from '../catalog/write.ts';
 import { PermanentFileError } from '../errors.ts';
 import { readMetadata } from '../metadata/extract.ts';
 import type { ProgressPublisher } from '../progress.ts';
 import type { FileJob } from '../queue/topology.ts';
 import { hashFile } from '../scanner/hash.ts';
+import { createBatcher } from './batcher.ts';
 
 export interface FileDeps {
   readonly db: Db;
   readonly progress: ProgressPublisher;
   readonly log: Logger;
-  /** Sequential mode: each step waits for the one before it. */
+  /** Sequential mode: each step waits for the one before it, and nothing is batched. */
   readonly sequential: boolean;
+  /** Most files committed in one transaction; default 64. */
+  readonly batchSize?: number;
 }
 
-/**
- * Handles one file job: reads the file and commits its track, or deletes
- * it, settling the file in the job's ledger in the same transaction. A bad
- * file is recorded as an ImportError; anything else is thrown for a retry.
- */
-export async function handleFile(deps: FileDeps, job: FileJob): Promise<void> {
+/** The file handler, with the batcher its commits share. */
+export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<void> {
   const { db } = deps;
-  try {
-    if (job.action === 'delete') {
-      await db.transaction(async (tx) => {
-        await deleteTracks(tx, job.libraryId, [job.path]);
-        await settleFile(tx, job.jobId, job.path, 'done');
-      });
-    } else {
-      await importFile(deps, job);
+  const reportProgress = async (jobIds: Iterable<string>) => {
+    for (const jobId of new Set(jobIds)) {
+      const counters = await finishIfDone(db, jobId);
+      if (counters) deps.progress.publish(counters);
     }
-  } catch (error) {
-    if (!(error instanceof PermanentFileError)) throw error;
-    deps.log.info(
-      { jobId: job.jobId, path: job.path, stage: error.stage, reason: error.message },
-      'file not importable',
-    );
-    await db.transaction(async (tx) => {
-      await recordError(tx, job.jobId, job.path, error.stage, error.message);
-      await settleFile(tx, job.jobId, job.path, 'failed');
-    });
-  }
-  const counters = await finishIfDone(db, job.jobId);
-  if (counters) deps.progress.publish(counters);
+  };
+  const commits = createBatcher<{ job: FileJob; facts: FileFacts }>(
+    async (items) => {
+      await db.transaction(async (tx) => {
+        await upsertTracks(
+          tx,
+          items.map((i) => i.facts),
+        );
+        await settleFiles(
+          tx,
+          items.map((i) => ({ jobId: i.job.jobId, path: i.job.path, state: 'done' as const })),
+        );
+      });
+      await reportProgress(items.map((i) => i.job.jobId));
+    },
+    { maxSize: deps.sequential ? 1 : (deps.batchSize ?? 64), maxWaitMs: 20 },
+  );
+
+  /**
+   * Reads the file and commits its track, or deletes it, settling the file
+   * in the job's ledger in the same transaction. A bad file is recorded as
+   * an ImportError; anything else is thrown for a retry.
+   */
+  return async function handleFile(job: FileJob): Promise<void> {
+    try {
+      if (job.action === 'delete') {
+        await db.transaction(async (tx) => {
+          await deleteTracks(tx, job.libraryId, [job.path]);
+          await settleFile(tx, job.jobId, job.path, 'done');
+        });
+        await reportProgress([job.jobId]);
+        return;
+      }
+      const facts = await readFile(deps, job);
+      if (facts) await commits.add({ job, facts });
+      else await reportProgress([job.jobId]);
+    } catch (error) {
+      if (!(error instanceof PermanentFileError)) throw error;
+      deps.log.info(
+        { jobId: job.jobId, path: job.path, stage: error.stage, reason: error.message },
+        'file not importable',
+      );
+      await db.transaction(async (tx) => {
+        await recordError(tx, job.jobId, job.path, error.stage, error.message);
+        await settleFile(tx, job.jobId, job.path, 'failed');
+      });
+      await reportProgress([job.jobId]);
+    }
+  };
 }
 
-async function importFile(deps: FileDeps, job: FileJob): Promise<void> {
+/** Stats, hashes and parses a file; undefined when it was deleted since the scan (handled here). */
+async function readFile(deps: FileDeps, job: FileJob): Promise<FileFacts | undefined> {
   let info;
   try {
     info = await stat(job.path);
@@ -59,20 +91,17 @@ async function importFile(deps: FileDeps, job: FileJob): Promise<void> {
       await deleteTracks(tx, job.libraryId, [job.path]);
       await settleFile(tx, job.jobId, job.path, 'skipped');
     });
-    return;
+    return undefined;
   }
   const [contentHash, meta] = deps.sequential
     ? [await hashFile(job.path), await readMetadata(job.path)]
     : await Promise.all([hashFile(job.path), readMetadata(job.path)]);
-  await deps.db.transaction(async (tx) => {
-    await upsertTrack(tx, {
-      libraryId: job.libraryId,
-      path: job.path,
-      size: info.size,
-      mtimeMs: info.mtimeMs,
-      contentHash,
-      meta,
-    });
-    await settleFile(tx, job.jobId, job.path, 'done');
-  });
+  return {
+    libraryId: job.libraryId,
+    path: job.path,
+    size: info.size,
+    mtimeMs: info.mtimeMs,
+    contentHash,
+    meta,
+  };
 }
