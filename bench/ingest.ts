@@ -1,6 +1,6 @@
 // Ingest throughput, sequential mode (the baseline) against the asynchronous
 // pipeline, on the same generated library, each on a fresh catalog.
-//   npm run bench -- ingest [--files 2000]
+//   npm run bench -- ingest [--files 2000]     (BENCH_CPU_PROF=1 writes CPU profiles of the ingest process to /tmp/prof)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -61,18 +61,25 @@ async function run(root: string, sequential: boolean) {
   const port = await freePort();
   try {
     await migrateDb(db);
-    const child = spawn(process.execPath, ['ingest/src/index.ts'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        SCAN_QUEUE: scanQueue,
-        QUEUE_PREFIX: `tonegraph.${iso.tag}`,
-        INGEST_SEQUENTIAL: String(sequential),
-        METRICS_PORT: String(port),
-        LOG_LEVEL: 'warn',
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
+        'ingest/src/index.ts',
+      ],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: database.url,
+          SCAN_QUEUE: scanQueue,
+          QUEUE_PREFIX: `tonegraph.${iso.tag}`,
+          INGEST_SEQUENTIAL: String(sequential),
+          METRICS_PORT: String(port),
+          LOG_LEVEL: 'warn',
+        },
+        stdio: 'inherit',
       },
-      stdio: 'inherit',
-    });
+    );
     try {
       for (
         let i = 0;
