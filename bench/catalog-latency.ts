@@ -4,11 +4,10 @@
 //   npm run bench -- [--tracks 50000] [--requests 300] [--concurrency 50]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createDb, migrateDb } from '@tonegraph/catalog/db';
 import { seedCatalog } from '@tonegraph/catalog/seed';
-import { createTestDatabase, testServices } from '@tonegraph/testing';
+import { createTestDatabase, freePort, testServices } from '@tonegraph/testing';
 
 const { values } = parseArgs({
   options: {
@@ -19,14 +18,6 @@ const { values } = parseArgs({
 });
 const QUERY =
   '{ tracks(first: 50) { edges { node { title album { title } artists { artist { name } } } } } }';
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
 
 async function startService(main: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [main], {

@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,21 +11,13 @@ import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 import { createDb, migrateDb } from '@tonegraph/catalog/db';
 import { generateLibrary } from '@tonegraph/fixtures/library';
-import { createTestDatabase, isolation, testServices } from '@tonegraph/testing';
+import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: { files: { type: 'string', default: '2000' } },
 });
 const files = Number(values.files);
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
 
 async function library(): Promise<string> {
   const dir = path.join(os.tmpdir(), `tonegraph-bench-library-${files}`);
