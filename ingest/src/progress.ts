@@ -1,15 +1,13 @@
 import type { Redis } from 'ioredis';
+import {
+  importProgressChannel,
+  libraryEventsChannel,
+  type ImportProgressEvent,
+  type LibraryEvent,
+} from '@tonegraph/topics';
 import type { JobCounters } from './catalog/jobs.ts';
 
-/** The payload of an import progress event. */
-export interface ProgressEvent extends JobCounters {
-  readonly at: string;
-}
-
-/** The Redis channel of one job's progress events. */
-export const progressChannel = (prefix: string, jobId: string) => `${prefix}import-progress:${jobId}`;
-/** The Redis channel of one library's events. */
-export const libraryChannel = (prefix: string, libraryId: string) => `${prefix}library-events:${libraryId}`;
+export { importProgressChannel as progressChannel } from '@tonegraph/topics';
 
 export interface ProgressPublisher {
   /** Queues an event; at most one per job per interval reaches Redis, the latest one. */
@@ -31,14 +29,11 @@ export function createProgressPublisher(redis: Redis, prefix: string, intervalMs
     const counters = latest.get(jobId);
     latest.delete(jobId);
     if (!counters) return;
-    const event: ProgressEvent = { ...counters, at: new Date().toISOString() };
-    const payload = JSON.stringify(event);
+    const event: ImportProgressEvent = { ...counters, at: new Date().toISOString() };
+    const libraryEvent: LibraryEvent = { type: 'IMPORT_PROGRESS', ...event };
     const p = Promise.all([
-      redis.publish(progressChannel(prefix, jobId), payload),
-      redis.publish(
-        libraryChannel(prefix, counters.libraryId),
-        JSON.stringify({ type: 'IMPORT_PROGRESS', ...event }),
-      ),
+      redis.publish(importProgressChannel(prefix, jobId), JSON.stringify(event)),
+      redis.publish(libraryEventsChannel(prefix, counters.libraryId), JSON.stringify(libraryEvent)),
     ]).catch(() => undefined); // progress is best-effort: the catalog holds the truth
     sends.add(p);
     void p.finally(() => sends.delete(p));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { env, loadConfig, servicesSchema } from '@tonegraph/config';
 
-const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true }).extend({
+const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_URL: true }).extend({
   PORT: env.port(4001),
   /** Subgraphs are reached through the gateway only: loopback by default. */
   HOST: z.string().default('127.0.0.1'),
@@ -11,6 +11,8 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true }).exten
   LIBRARY_ALLOWED_ROOTS: env.list().default([]),
   /** Durable queue that carries scan requests to the ingest workers. */
   SCAN_QUEUE: z.string().default('tonegraph.scan-requests'),
+  /** Prefix of the Redis channels ingest publishes progress on. */
+  REDIS_PREFIX: z.string().default('tonegraph:'),
   LOG_LEVEL: env.logLevel(),
 });
 

@@ -1,3 +1,4 @@
+import type { PubSubEngine } from 'graphql-subscriptions';
 import type { Logger } from '@tonegraph/logger';
 import type { Database } from './db/client.ts';
 import type { Loaders } from './loaders.ts';
@@ -10,4 +11,10 @@ export interface Context {
   readonly publisher: ScanPublisher;
   readonly allowedRoots: readonly string[];
   readonly log: Logger;
+  /** Redis pub/sub, for subscriptions. */
+  readonly pubsub: PubSubEngine & {
+    asyncIterableIterator<T>(triggers: string | string[]): AsyncIterableIterator<T>;
+  };
+  /** Prefix of the Redis channels (shared with ingest). */
+  readonly redisPrefix: string;
 }

@@ -1,3 +1,4 @@
+import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
 import { loadCatalogConfig } from './config.ts';
@@ -17,7 +18,18 @@ await migrateDb(database);
 const publisher = createScanPublisher(config.AMQP_URL, config.SCAN_QUEUE);
 lifecycle.defer('scan publisher', () => publisher.close());
 
-const server = await createServer({ database, publisher, allowedRoots: config.LIBRARY_ALLOWED_ROOTS, log });
+// Opens two connections to REDIS_URL: one in subscriber mode cannot publish.
+const pubsub = new RedisPubSub({ connection: config.REDIS_URL });
+lifecycle.defer('redis', () => pubsub.close());
+
+const server = await createServer({
+  database,
+  publisher,
+  allowedRoots: config.LIBRARY_ALLOWED_ROOTS,
+  log,
+  pubsub,
+  redisPrefix: config.REDIS_PREFIX,
+});
 lifecycle.defer('http', () => server.stop());
 
 await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,8 @@ import express from 'express';
 import { parse } from 'graphql';
 import { createErrorFormatter } from '@tonegraph/graphql-errors';
 import type { Logger } from '@tonegraph/logger';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from './context.ts';
 import type { Database } from './db/client.ts';
 import { createLoaders } from './loaders.ts';
@@ -26,6 +28,10 @@ export interface CatalogDeps {
   /** Real paths under which libraries may be added. */
   readonly allowedRoots: readonly string[];
   readonly log: Logger;
+  /** Redis pub/sub carrying ingest's progress events. */
+  readonly pubsub: Context['pubsub'];
+  /** Prefix of the Redis channels (shared with ingest). */
+  readonly redisPrefix: string;
 }
 
 export interface CatalogServer {
@@ -46,12 +52,26 @@ export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createHttpServer(app);
+  const context = (): Context => ({
+    db: database.db,
+    loaders: createLoaders(database.db),
+    publisher: deps.publisher,
+    allowedRoots: deps.allowedRoots,
+    log,
+    pubsub: deps.pubsub,
+    redisPrefix: deps.redisPrefix,
+  });
+  // Subscriptions: graphql-ws on the same path as queries.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const ws = useServer({ schema, context }, wsServer);
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: createErrorFormatter(log),
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Closes every subscription socket with 1001 Going away when the server stops.
+      { serverWillStart: () => Promise.resolve({ drainServer: async () => ws.dispose() }) },
       ApolloServerPluginLandingPageDisabled(),
       // Traces for Apollo Studio, sent to the gateway only when it asks for them.
       ApolloServerPluginInlineTrace(),
@@ -73,16 +93,7 @@ export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, {
-      context: () =>
-        Promise.resolve({
-          db: database.db,
-          loaders: createLoaders(database.db),
-          publisher: deps.publisher,
-          allowedRoots: deps.allowedRoots,
-          log,
-        }),
-    }),
+    expressMiddleware(apollo, { context: () => Promise.resolve(context()) }),
   );
 
   let stopping: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { createLogger } from '@tonegraph/logger';
 import { createTestDatabase, isolation, testServices } from '@tonegraph/testing';
 import { createDb, migrateDb, type Database } from '../src/db/client.ts';
@@ -14,6 +15,8 @@ export interface Harness {
   readonly url: string;
   readonly database: Database;
   readonly scanQueue: string;
+  /** Redis channel prefix this catalog subscribes under. */
+  readonly redisPrefix: string;
   /** Statements sent to PostgreSQL since the last `resetStatements()`. */
   readonly statements: string[];
   resetStatements(): void;
@@ -41,13 +44,23 @@ export async function startCatalog(
   const scanQueue = isolation().queue('scan');
   const publisher = createScanPublisher(options.amqpUrl ?? testServices().AMQP_URL, scanQueue, 2000);
   const log = createLogger({ service: 'catalog-test', level: 'silent' });
-  const server = await createServer({ database, publisher, allowedRoots: options.allowedRoots ?? [], log });
+  const redisPrefix = isolation().redisPrefix;
+  const pubsub = new RedisPubSub({ connection: testServices().REDIS_URL });
+  const server = await createServer({
+    database,
+    publisher,
+    allowedRoots: options.allowedRoots ?? [],
+    log,
+    pubsub,
+    redisPrefix,
+  });
   await new Promise<void>((resolve) => server.httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}/graphql`;
   return {
     url,
     database,
     scanQueue,
+    redisPrefix,
     statements,
     resetStatements: () => statements.splice(0),
     async gql<T>(query: string, variables?: Record<string, unknown>) {
@@ -60,6 +73,7 @@ export async function startCatalog(
     },
     async close() {
       await server.stop();
+      await pubsub.close();
       await publisher.close();
       await database.close();
       await testDb.drop();

@@ -2,8 +2,12 @@ import { Album, Artist, ImportJob, Library, Track, TrackArtist } from './entitie
 import { Mutation } from './mutation.ts';
 import { Query, SearchResult } from './query.ts';
 import { DateTime } from './scalars.ts';
+import { ImportProgress, LibraryEventResolvers, Subscription } from './subscription.ts';
 
 export const resolvers = {
+  Subscription,
+  ImportProgress,
+  LibraryEvent: LibraryEventResolvers,
   DateTime,
   Query,
   Mutation,

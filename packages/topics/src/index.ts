@@ -1,0 +1,25 @@
+/** An import job's counters at one moment, as published on its progress channel. */
+export interface ImportProgressEvent {
+  readonly jobId: string;
+  readonly libraryId: string;
+  /** QUEUED, RUNNING, COMPLETED, FAILED or CANCELLED. */
+  readonly status: string;
+  readonly total: number;
+  readonly processed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** ISO-8601 time of the event. */
+  readonly at: string;
+}
+
+/** An event about a library, on its library channel. */
+export interface LibraryEvent extends ImportProgressEvent {
+  readonly type: 'IMPORT_PROGRESS';
+}
+
+/** The channel of one import job's progress events. */
+export const importProgressChannel = (prefix: string, jobId: string) => `${prefix}import-progress:${jobId}`;
+
+/** The channel of one library's events. */
+export const libraryEventsChannel = (prefix: string, libraryId: string) =>
+  `${prefix}library-events:${libraryId}`;

@@ -1,0 +1,64 @@
+import {
+  importProgressChannel,
+  libraryEventsChannel,
+  type ImportProgressEvent,
+  type LibraryEvent,
+} from '@tonegraph/topics';
+import type { Context } from '../context.ts';
+import { requireId } from './ids.ts';
+
+const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/**
+ * The job's current state first (so a late subscriber is never left
+ * waiting), then its live events, ending after a final state. Leaving the
+ * loop early (the client went away) unsubscribes from Redis.
+ */
+async function* jobProgress(ctx: Context, jobId: string): AsyncGenerator<ImportProgressEvent> {
+  // Subscribe before reading the current state, so that no event falls in between.
+  const live = ctx.pubsub.asyncIterableIterator(
+    importProgressChannel(ctx.redisPrefix, jobId),
+  ) as AsyncIterableIterator<ImportProgressEvent>;
+  try {
+    const job = await ctx.loaders.jobById.load(jobId);
+    if (!job) return;
+    const now: ImportProgressEvent = { ...job, jobId: job.id, at: new Date().toISOString() };
+    yield now;
+    if (FINAL.has(job.status)) return;
+    for await (const event of live) {
+      yield event;
+      if (FINAL.has(event.status)) return;
+    }
+  } finally {
+    await live.return?.();
+  }
+}
+
+export const Subscription = {
+  importProgress: {
+    subscribe: (_: unknown, { jobId }: { jobId: string }, ctx: Context) => {
+      requireId('jobId', jobId);
+      return jobProgress(ctx, jobId);
+    },
+    resolve: (event: ImportProgressEvent) => event,
+  },
+  libraryEvents: {
+    subscribe: (_: unknown, { libraryId }: { libraryId: string }, ctx: Context) => {
+      requireId('libraryId', libraryId);
+      return ctx.pubsub.asyncIterableIterator(
+        libraryEventsChannel(ctx.redisPrefix, libraryId),
+      ) as AsyncIterableIterator<LibraryEvent>;
+    },
+    resolve: (event: LibraryEvent) => event,
+  },
+};
+
+export const ImportProgress = {
+  // Always fresh: a subscription's loaders live as long as the subscription.
+  job: (e: ImportProgressEvent, _: unknown, ctx: Context) => ctx.loaders.jobById.clear(e.jobId).load(e.jobId),
+};
+
+export const LibraryEventResolvers = {
+  library: (e: LibraryEvent, _: unknown, ctx: Context) => ctx.loaders.libraryById.load(e.libraryId),
+  progress: (e: LibraryEvent) => (e.type === 'IMPORT_PROGRESS' ? e : null),
+};
