@@ -113,6 +113,9 @@ test('kill -9 mid-import, three times: nothing lost, nothing duplicated, every f
     const [dupes] = await database.sql<{ n: number }[]>`
       select count(*)::int as n from (select title, album_artist_id from albums group by 1, 2 having count(*) > 1) d`;
     assert.equal(dupes!.n, 0);
+    // generateLibrary puts 10 files in each album folder, each album tagged as such.
+    const [albums] = await database.sql<{ n: number }[]>`select count(*)::int as n from albums`;
+    assert.equal(albums!.n, FILES / 10);
   } finally {
     child.kill('SIGTERM');
     await once(child, 'exit');
