@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '@tonegraph/catalog/db';
+import type { ImportProgressEvent } from '@tonegraph/topics';
 import { importErrors, importJobFiles, importJobs, libraries } from '@tonegraph/catalog/schema';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -14,15 +15,8 @@ export interface PlannedFile {
   readonly state: FileState;
 }
 
-export interface JobCounters {
-  readonly jobId: string;
-  readonly libraryId: string;
-  readonly status: string;
-  readonly total: number;
-  readonly processed: number;
-  readonly failed: number;
-  readonly skipped: number;
-}
+/** A job's counters: an import progress event without its timestamp. */
+export type JobCounters = Omit<ImportProgressEvent, 'at'>;
 
 const counterColumns = {
   jobId: importJobs.id,
