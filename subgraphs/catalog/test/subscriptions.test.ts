@@ -94,15 +94,16 @@ test('importProgress sends the current state, then live events, and ends with th
       );
     }
   });
+  // Events are snapshots: a burst may reach a client as fewer, newer events, never out of order.
+  const seen = events.map((e) => [e.importProgress.status, e.importProgress.processed] as const);
+  assert.deepEqual(seen[0], ['QUEUED', 0]);
+  assert.deepEqual(seen.at(-1), ['COMPLETED', 10]);
+  const counts = seen.map(([, n]) => n);
   assert.deepEqual(
-    events.map((e) => [e.importProgress.status, e.importProgress.processed]),
-    [
-      ['QUEUED', 0],
-      ['RUNNING', 4],
-      ['RUNNING', 9],
-      ['COMPLETED', 10],
-    ],
+    counts,
+    [...counts].sort((a, b) => a - b),
   );
+  assert.ok(seen.length >= 2 && seen.length <= 4);
   assert.equal(events[0]!.importProgress.job.id, jobId);
   assert.equal(events[0]!.importProgress.job.mode, 'FULL');
   // The subscription ended: nothing listens on the channel any more.

@@ -11,26 +11,35 @@ const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 /**
  * The job's current state first (so a late subscriber is never left
- * waiting), then its live events, ending after a final state. Leaving the
- * loop early (the client went away) unsubscribes from Redis.
+ * waiting), then its live events, ending after a final state. The Redis
+ * subscription is in place before the current state is read, so no event
+ * falls in between. Events are snapshots: a slow client gets the newest.
  */
 async function* jobProgress(ctx: Context, jobId: string): AsyncGenerator<ImportProgressEvent> {
-  // Subscribe before reading the current state, so that no event falls in between.
-  const live = ctx.pubsub.asyncIterableIterator(
+  let latest: ImportProgressEvent | undefined;
+  let wake: (() => void) | undefined;
+  const id = await ctx.pubsub.subscribe(
     importProgressChannel(ctx.redisPrefix, jobId),
-  ) as AsyncIterableIterator<ImportProgressEvent>;
+    (event: ImportProgressEvent) => {
+      latest = event;
+      wake?.();
+    },
+    {},
+  );
   try {
     const job = await ctx.loaders.jobById.load(jobId);
     if (!job) return;
-    const now: ImportProgressEvent = { ...job, jobId: job.id, at: new Date().toISOString() };
-    yield now;
+    yield { ...job, jobId: job.id, at: new Date().toISOString() };
     if (FINAL.has(job.status)) return;
-    for await (const event of live) {
+    for (;;) {
+      if (!latest) await new Promise<void>((resolve) => (wake = resolve));
+      const event = latest!;
+      latest = undefined;
       yield event;
       if (FINAL.has(event.status)) return;
     }
   } finally {
-    await live.return?.();
+    ctx.pubsub.unsubscribe(id);
   }
 }
 
