@@ -10,6 +10,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Logger } from '@tonegraph/logger';
 import { createErrorFormatter } from '@tonegraph/graphql-errors';
+import { subscriptionsUnsupported } from './subscriptions-unsupported.ts';
 
 /** What the gateway is built from; `index.ts` reads config and supplies it. */
 export interface GatewayDeps {
@@ -64,6 +65,7 @@ export function createServer(deps: GatewayDeps): Gateway {
     formatError: createErrorFormatter(log),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      subscriptionsUnsupported,
       deps.development
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),

@@ -66,6 +66,19 @@ test('subgraph error codes reach the client; bad queries get request errors', as
   assert.equal(parse.errors?.[0]?.extensions?.code, 'GRAPHQL_PARSE_FAILED');
 });
 
+test('a subscription over HTTP gets a clear error, not an internal one', async () => {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: 'subscription { importProgress(jobId: "00000000-0000-0000-0000-000000000000") { status } }',
+    }),
+  });
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as Body;
+  assert.equal(body.errors?.[0]?.extensions?.code, 'OPERATION_NOT_SUPPORTED');
+});
+
 test('health and readiness', async () => {
   const health = await fetch(`${url}/health`);
   assert.equal(health.status, 200);
