@@ -35,7 +35,7 @@ test('tags and format are read from every supported format', async () => {
 });
 
 test('files that can never be read are permanent errors, each with a reason', async () => {
-  for (const other of set.others.filter((o) => o.file.startsWith('Broken/'))) {
+  for (const other of set.others.filter((o) => o.file.startsWith('Broken/') && o.kind !== 'invalid-name')) {
     await assert.rejects(readMetadata(path.join(set.dir, other.file)), (error: unknown) => {
       assert.ok(error instanceof PermanentFileError, `${other.file}: ${String(error)}`);
       assert.equal(error.stage, 'metadata');

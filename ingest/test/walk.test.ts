@@ -23,7 +23,7 @@ test('finds every audio file once, and says why each other entry was skipped', a
     found.push(path.relative(set.dir, file.path));
   }
   const audioOthers = set.others
-    .filter((o) => o.kind !== 'hidden' && o.kind !== 'not-audio')
+    .filter((o) => o.kind !== 'hidden' && o.kind !== 'not-audio' && o.kind !== 'invalid-name')
     .map((o) => o.file);
   assert.deepEqual(found.sort(), [...set.tracks.map((t) => t.file), ...audioOthers].sort());
   const reasons = Object.fromEntries(skipped.map((s) => [path.relative(set.dir, s.path), s.reason]));
@@ -32,6 +32,7 @@ test('finds every audio file once, and says why each other entry was skipped', a
   assert.equal(reasons['cover.png'], 'not-audio');
   assert.equal(reasons['Links/loop'], 'symlink-loop');
   assert.equal(reasons['Links/dangling.flac'], 'broken-link');
+  assert.equal(reasons['Broken/bad-\uFFFD\uFFFD.mp3'], 'invalid-name');
 });
 
 test('a root that does not exist is reported, not thrown', async () => {

@@ -2,11 +2,22 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '@tonegraph/catalog/db';
 import { libraries } from '@tonegraph/catalog/schema';
 import type { Logger } from '@tonegraph/logger';
-import { failJob, finishIfDone, startJob, type PlannedFile } from '../catalog/jobs.ts';
+import { failJob, finishIfDone, recordError, startJob, type PlannedFile } from '../catalog/jobs.ts';
 import { moveTrack } from '../catalog/write.ts';
 import type { ProgressPublisher } from '../progress.ts';
 import type { FileJob, ScanRequest } from '../queue/topology.ts';
 import { LibraryOfflineError, reconcile } from '../scanner/reconcile.ts';
+import { REPORTABLE, type SkipReason } from '../scanner/walk.ts';
+
+const SKIP_REASONS: Record<SkipReason, string> = {
+  'symlink-loop': 'symbolic link loop: the folder is already part of the library',
+  unreadable: 'cannot be read (permissions or I/O error)',
+  'broken-link': 'symbolic link to a file that does not exist',
+  'invalid-name': 'file name is not valid UTF-8; rename the file to import it',
+  hidden: 'hidden',
+  'not-audio': 'not an audio file',
+  special: 'not a regular file',
+};
 
 export interface ScanDeps {
   readonly db: Db;
@@ -42,6 +53,13 @@ export async function handleScan(deps: ScanDeps, request: ScanRequest): Promise<
     return;
   }
   for (const s of plan.skipped) log.debug({ path: s.path, reason: s.reason }, 'entry skipped');
+  const reportable = plan.skipped.filter((s) => REPORTABLE.has(s.reason));
+  if (reportable.length > 0) {
+    await db.transaction(async (tx) => {
+      for (const s of reportable)
+        await recordError(tx, request.jobId, s.path, 'scan', SKIP_REASONS[s.reason]);
+    });
+  }
   if (plan.moves.length > 0) {
     await db.transaction(async (tx) => {
       for (const m of plan.moves) await moveTrack(tx, m.trackId, m.to);

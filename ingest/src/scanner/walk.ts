@@ -22,7 +22,16 @@ export interface FoundFile {
   readonly mtimeMs: number;
 }
 
-export type SkipReason = 'hidden' | 'not-audio' | 'symlink-loop' | 'unreadable' | 'broken-link' | 'special';
+export type SkipReason =
+  'hidden' | 'not-audio' | 'symlink-loop' | 'unreadable' | 'broken-link' | 'invalid-name' | 'special';
+
+/** Skips worth telling the user about (as ImportErrors), unlike hidden and non-audio files. */
+export const REPORTABLE: ReadonlySet<SkipReason> = new Set([
+  'symlink-loop',
+  'unreadable',
+  'broken-link',
+  'invalid-name',
+]);
 
 export interface SkippedEntry {
   readonly path: string;
@@ -96,10 +105,16 @@ async function classify(
     info = entry.isSymbolicLink() || entry.isFile() || entry.isDirectory() ? await stat(full) : undefined;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    onSkip({
-      path: full,
-      reason: code === 'ENOENT' ? 'broken-link' : code === 'ELOOP' ? 'symlink-loop' : 'unreadable',
-    });
+    // A name that is not valid UTF-8 decodes with U+FFFD and no longer names the file.
+    const reason: SkipReason =
+      code === 'ENOENT' && entry.name.includes('\uFFFD')
+        ? 'invalid-name'
+        : code === 'ENOENT'
+          ? 'broken-link'
+          : code === 'ELOOP'
+            ? 'symlink-loop'
+            : 'unreadable';
+    onSkip({ path: full, reason, detail: (error as Error).message });
     return undefined;
   }
   if (!info) {
