@@ -14,6 +14,16 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   INGEST_MAX_RETRIES: env.int(5, 0, 100),
   /** Delay before a retried file is tried again. */
   INGEST_RETRY_DELAY_MS: env.millis(5000),
+  /**
+   * How libraries are kept current between scans: `auto` watches file-system
+   * events (polling where there are none), `polling` always rescans
+   * periodically, `off` leaves it to `scanLibrary`.
+   */
+  INGEST_WATCH_MODE: z.enum(['auto', 'polling', 'off']).default('auto'),
+  /** Quiet time after the last file-system event before its batch is scanned. */
+  INGEST_WATCH_DEBOUNCE_MS: env.millis(2000),
+  /** Interval of the periodic rescan of polled libraries. */
+  INGEST_POLL_INTERVAL_MS: env.millis(300_000),
   /** Redis key and channel prefix for progress events. */
   REDIS_PREFIX: z.string().default('tonegraph:'),
   DB_POOL_SIZE: env.int(30, 1, 500),

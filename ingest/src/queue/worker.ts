@@ -61,6 +61,22 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
   let reconnectDelay = 500;
   const idle = new Set<() => void>();
 
+  const done = () => {
+    inFlight--;
+    if (inFlight === 0) for (const resolve of idle) resolve();
+  };
+  /**
+   * Acks and nacks on a channel that closed meanwhile throw; the broker has
+   * already put the message back on its queue then, so there is nothing to do.
+   */
+  const settle = (fn: () => void) => {
+    try {
+      fn();
+    } catch (error) {
+      log.warn({ err: error }, 'message not settled: its channel closed; the broker redelivers it');
+    }
+  };
+
   const publish = (ch: ConfirmChannel, queue: string, body: object, headers: Record<string, unknown> = {}) =>
     new Promise<void>((resolve, reject) => {
       ch.sendToQueue(
@@ -106,17 +122,21 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
         scans.nack(msg, false, false);
         return;
       }
-      handlers.scan(request, enqueue).then(
-        () => {
-          opts.metrics?.scans.inc({ result: 'done' });
-          scans.ack(msg);
-        },
-        (error: unknown) => {
-          opts.metrics?.scans.inc({ result: 'retried' });
-          log.error({ err: error, jobId: request.jobId }, 'scan failed; requeued');
-          setTimeout(() => scans.nack(msg, false, true), 1000).unref();
-        },
-      );
+      inFlight++;
+      handlers
+        .scan(request, enqueue)
+        .then(
+          () => {
+            opts.metrics?.scans.inc({ result: 'done' });
+            settle(() => scans.ack(msg));
+          },
+          (error: unknown) => {
+            opts.metrics?.scans.inc({ result: 'retried' });
+            log.error({ err: error, jobId: request.jobId }, 'scan failed; requeued');
+            setTimeout(() => settle(() => scans.nack(msg, false, true)), 1000).unref();
+          },
+        )
+        .finally(done);
     });
 
     const fileConsumer = await files.consume(names.files, (msg) => {
@@ -133,8 +153,7 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
       void handleFileMessage(files, msg, job).finally(() => {
         end?.();
         opts.metrics?.finished();
-        inFlight--;
-        if (inFlight === 0) for (const resolve of idle) resolve();
+        done();
       });
     });
     current.tags.push([scans, scanConsumer.consumerTag], [files, fileConsumer.consumerTag]);
@@ -145,7 +164,7 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
   const handleFileMessage = async (ch: ConfirmChannel, msg: ConsumeMessage, job: FileJob) => {
     try {
       await handlers.file(job);
-      ch.ack(msg);
+      settle(() => ch.ack(msg));
       opts.metrics?.files.inc({ result: 'done' });
       return;
     } catch (error) {
@@ -158,20 +177,20 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
         );
         try {
           await publish(ch, names.retry, job, { [RETRIES_HEADER]: retries + 1 });
-          ch.ack(msg);
+          settle(() => ch.ack(msg));
           opts.metrics?.files.inc({ result: 'retried' });
         } catch {
-          ch.nack(msg, false, true);
+          settle(() => ch.nack(msg, false, true));
         }
         return;
       }
       log.error({ jobId: job.jobId, path: job.path, retries, reason }, 'file job failed for good');
       try {
         await handlers.gaveUp(job, `gave up after ${retries + 1} attempts: ${reason}`);
-        ch.ack(msg);
+        settle(() => ch.ack(msg));
         opts.metrics?.files.inc({ result: 'failed' });
       } catch {
-        ch.nack(msg, false, false); // to the dead-letter queue, with the message intact
+        settle(() => ch.nack(msg, false, false)); // to the dead-letter queue, with the message intact
         opts.metrics?.files.inc({ result: 'dead' });
       }
     }

@@ -23,6 +23,10 @@ export const libraries = pgTable('libraries', {
   name: text().notNull(),
   path: text().notNull().unique(),
   status: text().notNull().default('ONLINE'),
+  /** How ingest keeps the library current: EVENTS (file-system watch), POLLING (periodic rescans) or OFF. */
+  watchMode: text('watch_mode').notNull().default('OFF'),
+  /** Why the watch mode is what it is, e.g. why events fell back to polling. */
+  watchReason: text('watch_reason'),
   createdAt: ts('created_at').notNull().defaultNow(),
   lastScannedAt: ts('last_scanned_at'),
 });

@@ -52,6 +52,7 @@ export const Artist = {
 export const Library = {
   __resolveReference: (ref: Ref, ctx: Context) => ctx.loaders.libraryById.load(ref.id),
   trackCount: (l: LibraryRow, _: unknown, ctx: Context) => ctx.loaders.trackCountByLibrary.load(l.id),
+  watch: (l: LibraryRow) => ({ mode: l.watchMode, reason: l.watchReason }),
   tracks: (
     l: LibraryRow,
     args: PageArgs & {

@@ -1,0 +1,2 @@
+ALTER TABLE "libraries" ADD COLUMN "watch_mode" text DEFAULT 'OFF' NOT NULL;--> statement-breakpoint
+ALTER TABLE "libraries" ADD COLUMN "watch_reason" text;
