@@ -20,7 +20,7 @@ export interface WatchSupervisorOptions {
   readonly pollIntervalMs: number;
   /** How often the list of libraries is re-read and deferred scans retried; default 5000 ms. */
   readonly refreshMs?: number;
-  /** Queue an incremental scan of each library when it starts being watched; default true. */
+  /** Queue an incremental scan of each library present when watching starts; default true. */
   readonly scanOnStart?: boolean;
   readonly debounceMs?: number;
   readonly writeFinishMs?: number;
@@ -79,19 +79,22 @@ export function createWatchSupervisor(options: WatchSupervisorOptions): WatchSup
     log.info({ libraryId: entry.id, jobId, mode: entry.mode }, 'library changed; incremental scan queued');
   };
 
-  const fallBack = async (entry: Entry, reason: string) => {
+  const fallBack = async (entry: Entry, reason: string, eventsMissed = false) => {
     log.warn({ libraryId: entry.id, path: entry.root, reason }, 'watching by polling instead of events');
     entry.watcher = undefined;
-    entry.dirty = true; // events may have been missed
+    if (eventsMissed) entry.dirty = true;
     await setMode(entry, 'POLLING', reason);
   };
+
+  /** Libraries added later were scanned by whoever added them: only the first refresh catches up. */
+  let firstRefresh = true;
 
   const startEntry = async (id: string, root: string) => {
     const entry: Entry = {
       id,
       root,
       mode: 'OFF',
-      dirty: options.scanOnStart ?? true,
+      dirty: firstRefresh && (options.scanOnStart ?? true),
       lastScanAt: Date.now(),
     };
     entries.set(id, entry);
@@ -121,7 +124,7 @@ export function createWatchSupervisor(options: WatchSupervisorOptions): WatchSup
         );
       },
       onFailure: (why) => {
-        void fallBack(entry, why).catch((error: unknown) =>
+        void fallBack(entry, why, true).catch((error: unknown) =>
           log.error({ err: error }, 'watch mode not saved'),
         );
       },
@@ -164,6 +167,7 @@ export function createWatchSupervisor(options: WatchSupervisorOptions): WatchSup
       const pollDue = entry.mode === 'POLLING' && entry.lastScanAt + options.pollIntervalMs <= Date.now();
       if (entry.dirty || pollDue) await scanIfIdle(entry);
     }
+    firstRefresh = false;
   };
 
   const refresh = () => {

@@ -14,6 +14,8 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export interface Harness {
   readonly url: string;
   readonly database: Database;
+  /** URL of the harness's own database. */
+  readonly databaseUrl: string;
   readonly scanQueue: string;
   /** Redis channel prefix this catalog subscribes under. */
   readonly redisPrefix: string;
@@ -59,6 +61,7 @@ export async function startCatalog(
   return {
     url,
     database,
+    databaseUrl: testDb.url,
     scanQueue,
     redisPrefix,
     statements,
