@@ -25,6 +25,14 @@ after(async () => {
   await rm(set.dir, { recursive: true, force: true });
 });
 
+/** What the user is told for the bad files whose reason is not just "cannot be parsed". */
+const REASONS: Partial<Record<string, RegExp>> = {
+  'wrong-extension': /contains MP3 audio \(audio\/mpeg\), not FLAC as its extension says; rename it to \.mp3/,
+  'oversized-tag': /ID3v2 tag size 262144000 exceeds remaining file size/,
+  'zero-byte': /not an audio file/,
+  truncated: /truncated/,
+};
+
 const broken = () => set.others.filter((o) => o.file.startsWith('Broken/') && o.kind !== 'invalid-name');
 const badNames = () => set.others.filter((o) => o.kind === 'invalid-name');
 
@@ -76,6 +84,8 @@ test('a first scan imports every track once and records every bad file as an Imp
       } else {
         assert.equal(e.stage, 'metadata');
         assert.ok(e.reason.includes(path.basename(e.path)), e.reason);
+        const kind = set.others.find((o) => o.file === path.relative(set.dir, e.path))?.kind;
+        if (kind && kind in REASONS) assert.match(e.reason, REASONS[kind]!);
       }
     }
     // Tracks of one album processed at the same moment made one album and one artist.

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileTypeFromFile } from 'file-type';
 import { parseFile, type IAudioMetadata } from 'music-metadata';
 import { PermanentFileError, isTransient } from '../errors.ts';
 import { parseArtistCredits, type ArtistCredit } from './artists.ts';
@@ -61,6 +62,21 @@ function validate(file: string, meta: IAudioMetadata): number {
 }
 
 /**
+ * When a file that failed to parse is audio of another format than its
+ * extension says (an MP3 saved as .flac), says so: the parser goes by the
+ * extension, and "rename it" is a fix the user can act on.
+ */
+async function extensionMismatch(file: string): Promise<string | undefined> {
+  const detected = await fileTypeFromFile(file).catch(() => undefined);
+  const ext = path.extname(file).slice(1).toLowerCase();
+  if (!detected || !detected.mime.startsWith('audio/') || detected.ext === ext) return undefined;
+  return (
+    `${path.basename(file)} contains ${detected.ext.toUpperCase()} audio (${detected.mime}), ` +
+    `not ${ext.toUpperCase()} as its extension says; rename it to .${detected.ext} to import it`
+  );
+}
+
+/**
  * Reads tags and technical format with music-metadata (streams the file; the
  * cover picture is only checked for presence). Throws PermanentFileError for
  * files that can never be read, and rethrows transient I/O errors as they are.
@@ -71,6 +87,8 @@ export async function readMetadata(file: string): Promise<TrackMetadata> {
     meta = await parseFile(file, { duration: false, skipCovers: false });
   } catch (error) {
     if (isTransient(error)) throw error;
+    const mismatch = await extensionMismatch(file);
+    if (mismatch) throw new PermanentFileError('metadata', mismatch, { cause: error });
     const message = error instanceof Error ? error.message : String(error);
     throw new PermanentFileError('metadata', `${path.basename(file)} cannot be parsed: ${message}`, {
       cause: error,

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Db } from '@tonegraph/catalog/db';
 import { tracks } from '@tonegraph/catalog/schema';
@@ -85,6 +86,13 @@ export async function reconcile(
   for (const entry of known) {
     if (entry[1].hash) goneBySize.set(entry[1].size, [...(goneBySize.get(entry[1].size) ?? []), entry]);
   }
+  // Identical copies (the same recording saved twice) must not steal a moved
+  // track's id: files that kept their name, then their extension, match first.
+  const goneNames = new Set([...known.keys()].map((p) => path.basename(p)));
+  const goneExts = new Set([...known.keys()].map((p) => path.extname(p)));
+  const rank = (f: FoundFile) =>
+    goneNames.has(path.basename(f.path)) ? 0 : goneExts.has(path.extname(f.path)) ? 1 : 2;
+  fresh.sort((a, b) => rank(a) - rank(b));
   for (const file of fresh) {
     const candidates = goneBySize.get(file.size);
     if (!candidates?.length) {
