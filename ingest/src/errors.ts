@@ -18,3 +18,37 @@ export function isTransient(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'EMFILE' || code === 'ENFILE' || code === 'EIO' || code === 'EAGAIN' || code === 'EBUSY';
 }
+
+/** Codes of a database or broker that is down, restarting or unreachable (postgres.js, Node, SQLSTATE). */
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up)
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
+
+/**
+ * True when a service the pipeline depends on is down, not when the file or
+ * the data is at fault: such failures are retried for as long as the outage
+ * lasts, without using up the file's bounded retries, so a database restart
+ * never sends files to the dead-letter queue.
+ */
+export function isServiceOutage(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
+  }
+  return false;
+}

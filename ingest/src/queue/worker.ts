@@ -1,6 +1,7 @@
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type { Logger } from '@tonegraph/logger';
 import type { Metrics } from '../metrics.ts';
+import { isServiceOutage } from '../errors.ts';
 import {
   RETRIES_HEADER,
   assertTopology,
@@ -170,13 +171,15 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
     } catch (error) {
       const retries = Number(msg.properties.headers?.[RETRIES_HEADER] ?? 0);
       const reason = error instanceof Error ? error.message : String(error);
-      if (retries < opts.maxRetries) {
+      const outage = isServiceOutage(error);
+      if (outage || retries < opts.maxRetries) {
         log.warn(
-          { jobId: job.jobId, path: job.path, retries, reason },
+          { jobId: job.jobId, path: job.path, retries, reason, outage },
           'file job failed; retrying after a delay',
         );
         try {
-          await publish(ch, names.retry, job, { [RETRIES_HEADER]: retries + 1 });
+          // An outage does not count against the file: it waits for the service to come back.
+          await publish(ch, names.retry, job, { [RETRIES_HEADER]: outage ? retries : retries + 1 });
           settle(() => ch.ack(msg));
           opts.metrics?.files.inc({ result: 'retried' });
         } catch {

@@ -5,8 +5,9 @@ import { services } from './services/index.ts';
 
 const usage = `usage: npm run stack -- <command>
 
-  up        install what is missing, build, start every server (no-op when running)
-  down      stop every server the stack started
+  up [name…]    install what is missing, build, start every server or those named
+                (no-op when running); names: postgres redis rabbitmq ferretdb neo4j
+  down [name…]  stop every server the stack started, or those named
   status    each server, its URL, health and version
   env       print DATABASE_URL=… MONGO_URL=… NEO4J_URL=… REDIS_URL=… AMQP_URL=… lines
   exec -- <cmd> [args…]
@@ -54,13 +55,13 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'up': {
       const started = Date.now();
-      await up();
+      await up(rest);
       process.stderr.write(`stack: up in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
       await printStatus();
       return 0;
     }
     case 'down':
-      await down();
+      await down(rest);
       return 0;
     case 'status':
       return (await printStatus()) ? 0 : 1;

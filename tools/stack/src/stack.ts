@@ -74,10 +74,23 @@ async function ensureRunning(service: Service): Promise<void> {
   }
 }
 
-/** Installs, builds and starts every local service that is not running; a no-op when all are healthy. */
-export async function up(): Promise<void> {
+/** The services named (all when none are), or a StackError naming the unknown ones. */
+export function select(names: readonly string[] = []): Service[] {
+  const unknown = names.filter((n) => !services.some((s) => s.name === n));
+  if (unknown.length > 0)
+    throw new StackError(
+      `unknown service ${unknown.join(', ')}; one of ${services.map((s) => s.name).join(', ')}`,
+    );
+  return names.length === 0 ? [...services] : services.filter((s) => names.includes(s.name));
+}
+
+/**
+ * Installs, builds and starts every local service (or those named) that is
+ * not running; a no-op when all are healthy.
+ */
+export async function up(names: readonly string[] = []): Promise<void> {
   await mkdir(config.STACK_DIR, { recursive: true });
-  const local = services.filter((s) => !isExternal(s));
+  const local = select(names).filter((s) => !isExternal(s));
   const needs = await Promise.all(
     local.map(async (s) => ({ name: s.name, packages: await s.missingPackages() })),
   );
@@ -106,9 +119,9 @@ export async function up(): Promise<void> {
   if (failures.length > 0) throw new StackError(failures.join('\n'));
 }
 
-/** Stops every local service; leaves external ones alone. */
-export async function down(): Promise<void> {
-  const local = services.filter((s) => !isExternal(s));
+/** Stops every local service (or those named); leaves external ones alone. */
+export async function down(names: readonly string[] = []): Promise<void> {
+  const local = select(names).filter((s) => !isExternal(s));
   const failures: string[] = [];
   await Promise.all(
     local.map(async (service) => {
