@@ -25,6 +25,13 @@ await new Promise<void>((resolve, reject) => {
   gateway.httpServer.listen(config.PORT, config.HOST, resolve);
 });
 log.info(
-  { url: `http://${config.HOST}:${config.PORT}/graphql`, subgraphs: Object.fromEntries(gateway.subgraphs) },
+  {
+    url: `http://${config.HOST}:${config.PORT}/graphql`,
+    subscriptions: [
+      `ws://${config.HOST}:${config.PORT}/graphql`,
+      `http://${config.HOST}:${config.PORT}/graphql/stream`,
+    ],
+    subgraphs: Object.fromEntries(gateway.subgraphs),
+  },
   'gateway listening',
 );

@@ -6,6 +6,8 @@ import { seedCatalog } from '@tonegraph/catalog/seed';
 import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
 import { createLogger } from '@tonegraph/logger';
 import { supergraphFile } from '@tonegraph/schema-tools';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { createServer, type Gateway } from '../src/server.ts';
 
 let catalog: Harness;
@@ -79,11 +81,42 @@ test('a subscription over HTTP gets a clear error, not an internal one', async (
   assert.equal(body.errors?.[0]?.extensions?.code, 'OPERATION_NOT_SUPPORTED');
 });
 
+test('the checked-in supergraph serves catalog subscriptions over WebSocket', async () => {
+  const [library] = await catalog.database.sql<{ id: string }[]>`
+    insert into libraries (name, path) values ('Sub', '/sub') returning id`;
+  const [job] = await catalog.database.sql<{ id: string }[]>`
+    insert into import_jobs (library_id, mode, status, total, processed)
+    values (${library!.id}, 'FULL', 'COMPLETED', 2, 2) returning id`;
+  const client = createClient({
+    url: `${url.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+  });
+  try {
+    const results: unknown[] = [];
+    for await (const result of client.iterate({
+      query: `subscription { importProgress(jobId: "${job!.id}") { status processed job { library { name } } } }`,
+    })) {
+      results.push(result);
+    }
+    assert.deepEqual(results, [
+      { data: { importProgress: { status: 'COMPLETED', processed: 2, job: { library: { name: 'Sub' } } } } },
+    ]);
+  } finally {
+    await client.dispose();
+  }
+});
+
 test('health and readiness', async () => {
   const health = await fetch(`${url}/health`);
   assert.equal(health.status, 200);
+  // The checked-in supergraph grows as subgraphs are added; only the catalog runs here.
   const ready = await fetch(`${url}/ready`);
-  assert.deepEqual(await ready.json(), { status: 'ready', subgraphs: { catalog: 'ok' } });
+  const body = (await ready.json()) as { status: string; subgraphs: Record<string, string> };
+  assert.equal(body.subgraphs.catalog, 'ok');
+  const allOk = Object.values(body.subgraphs).every((s) => s === 'ok');
+  assert.equal(body.status, allOk ? 'ready' : 'unavailable');
+  assert.equal(ready.status, allOk ? 200 : 503);
 });
 
 test('CSRF prevention: a simple cross-site GET without a preflight header is refused', async () => {

@@ -23,3 +23,25 @@ export const importProgressChannel = (prefix: string, jobId: string) => `${prefi
 /** The channel of one library's events. */
 export const libraryEventsChannel = (prefix: string, libraryId: string) =>
   `${prefix}library-events:${libraryId}`;
+
+/**
+ * A track's analysis reached a final state: `done` (its tempo, key and
+ * loudness are stored) or `failed`. Published by ingest's analysis stage on
+ * the track's library channel; the analysis subgraph's `analysisCompleted`
+ * subscription serves it.
+ */
+export interface AnalysisCompletedEvent {
+  readonly trackId: string;
+  readonly libraryId: string;
+  readonly albumId: string | null;
+  readonly status: 'done' | 'failed';
+  /** Why it failed; null when done. */
+  readonly error: string | null;
+  readonly analyzerVersion: string;
+  /** ISO-8601 time of the event. */
+  readonly at: string;
+}
+
+/** The channel of one library's completed analyses. */
+export const analysisCompletedChannel = (prefix: string, libraryId: string) =>
+  `${prefix}analysis-completed:${libraryId}`;

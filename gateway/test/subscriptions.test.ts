@@ -1,0 +1,338 @@
+// Federated subscriptions through the gateway: the catalog owns the root
+// fields and publishes from Redis; a probe subgraph adds fields to the
+// entities in each event, which the gateway fetches per event.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { createClient as createSseClient } from 'graphql-sse';
+import type { Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
+import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
+import { testServices } from '@tonegraph/testing';
+import { importProgressChannel, libraryEventsChannel } from '@tonegraph/topics';
+import {
+  composeWithProbe,
+  eventually,
+  startGateway,
+  startProbe,
+  watch,
+  wsClient,
+  type Probe,
+  type Result,
+  type RunningGateway,
+} from './support.ts';
+
+let catalog: Harness;
+let probe: Probe;
+let supergraphSdl: string;
+let gatewayA: RunningGateway;
+let gatewayB: RunningGateway;
+let clientA: Client;
+let clientB: Client;
+let redis: Redis;
+let libraryId: string;
+
+before(async () => {
+  catalog = await startCatalog();
+  probe = await startProbe();
+  supergraphSdl = await composeWithProbe(catalog.url, probe.url);
+  [gatewayA, gatewayB] = await Promise.all([startGateway(supergraphSdl), startGateway(supergraphSdl)]);
+  clientA = wsClient(gatewayA.wsUrl);
+  clientB = wsClient(gatewayB.wsUrl);
+  redis = new Redis(testServices().REDIS_URL);
+  const [row] = await catalog.database.sql<{ id: string }[]>`
+    insert into libraries (name, path) values ('Live', '/live') returning id`;
+  libraryId = row!.id;
+});
+
+after(async () => {
+  await clientA?.dispose();
+  await clientB?.dispose();
+  await gatewayA?.stop();
+  await gatewayB?.stop();
+  redis?.disconnect();
+  await probe?.stop();
+  await catalog?.close();
+});
+
+const listeners = async (channel: string) =>
+  ((await redis.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1];
+
+async function newJob(status = 'QUEUED'): Promise<string> {
+  const [job] = await catalog.database.sql<{ id: string }[]>`
+    insert into import_jobs (library_id, mode, status) values (${libraryId}, 'FULL', ${status}) returning id`;
+  return job!.id;
+}
+
+const progressEvent = (jobId: string, status: string, processed: number) =>
+  JSON.stringify({
+    jobId,
+    libraryId,
+    status,
+    total: 10,
+    processed,
+    failed: 0,
+    skipped: 0,
+    at: new Date().toISOString(),
+  });
+
+type Progress = {
+  importProgress: {
+    status: string;
+    processed: number;
+    job: { id: string; probe: string; library: { name: string; probe: string } };
+  };
+};
+const progressQuery = `subscription Progress($id: ID!) {
+  importProgress(jobId: $id) { status processed total job { id probe library { name probe } } }
+}`;
+
+test('importProgress carries fields of two subgraphs in every event, on two gateway instances', async (t) => {
+  const jobId = await newJob();
+  const a = watch<Progress>(clientA, progressQuery, { id: jobId });
+  const b = watch<Progress>(clientB, progressQuery, { id: jobId });
+  // Baseline for the latency figure: the same root field straight from the catalog.
+  const direct = wsClient(catalog.url.replace(/^http/, 'ws'));
+  t.after(() => direct.dispose());
+  const d = watch<Progress>(
+    direct,
+    'subscription ($id: ID!) { importProgress(jobId: $id) { status processed job { id library { name } } } }',
+    { id: jobId },
+  );
+  await d.until((r) => r.data?.importProgress.status === 'QUEUED');
+  // The current state comes first, once the catalog has subscribed to the job's channel.
+  await Promise.all([a, b].map((w) => w.until((r) => r.data?.importProgress.status === 'QUEUED')));
+  const channel = importProgressChannel(catalog.redisPrefix, jobId);
+  for (const gw of [gatewayA, gatewayB]) {
+    assert.equal(
+      gw.gateway.subscriptionStats().upstream,
+      1,
+      'each gateway holds its own upstream subscription',
+    );
+  }
+
+  const sentAt = performance.now();
+  // One catalog process: its Redis client shares a channel between its two subscribers.
+  assert.equal(await redis.publish(channel, progressEvent(jobId, 'RUNNING', 4)), 1);
+  const delays = await Promise.all(
+    [d, a, b].map(async (w) => {
+      await w.until((r) => r.data?.importProgress.processed === 4);
+      return (performance.now() - sentAt).toFixed(1);
+    }),
+  );
+  t.diagnostic(
+    `publish → delivery: catalog directly ${delays[0]} ms; gateway A / B with the probe's entity fetches ${delays[1]} / ${delays[2]} ms`,
+  );
+  await redis.publish(channel, progressEvent(jobId, 'COMPLETED', 10));
+  await Promise.all([a.ended, b.ended, d.ended]);
+
+  for (const w of [a, b]) {
+    assert.deepEqual(
+      w.results.map((r) => [r.data?.importProgress.status, r.data?.importProgress.processed]),
+      [
+        ['QUEUED', 0],
+        ['RUNNING', 4],
+        ['COMPLETED', 10],
+      ],
+    );
+    for (const r of w.results) {
+      assert.equal(r.errors, undefined);
+      assert.deepEqual(r.data?.importProgress.job, {
+        id: jobId,
+        probe: `job:${jobId}`,
+        library: { name: 'Live', probe: `library:${libraryId}` },
+      });
+    }
+  }
+  // The upstream ended with the job: nothing left open anywhere.
+  await eventually(async () => (await listeners(channel)) === 0);
+  assert.equal(gatewayA.gateway.subscriptionStats().upstream, 0);
+});
+
+test('libraryEvents through the gateway, with the library from the catalog and a probe field', async () => {
+  const jobId = await newJob('RUNNING');
+  const w = watch<{ libraryEvents: unknown }>(
+    clientA,
+    `subscription ($lib: ID!) {
+      libraryEvents(libraryId: $lib) {
+        type library { name probe } progress { status processed job { id probe } }
+      }
+    }`,
+    { lib: libraryId },
+  );
+  const channel = libraryEventsChannel(catalog.redisPrefix, libraryId);
+  await eventually(async () => (await listeners(channel)) === 1);
+  await redis.publish(
+    channel,
+    JSON.stringify({ type: 'IMPORT_PROGRESS', ...JSON.parse(progressEvent(jobId, 'RUNNING', 5)) }),
+  );
+  const result = await w.until(() => true);
+  w.unsubscribe();
+  assert.deepEqual(result, {
+    data: {
+      libraryEvents: {
+        type: 'IMPORT_PROGRESS',
+        library: { name: 'Live', probe: `library:${libraryId}` },
+        progress: { status: 'RUNNING', processed: 5, job: { id: jobId, probe: `job:${jobId}` } },
+      },
+    },
+  });
+});
+
+test('a client that leaves ends its upstream subscription; subscribers share one upstream connection', async () => {
+  const gw = await startGateway(supergraphSdl);
+  const client = wsClient(gw.wsUrl);
+  const other = wsClient(gw.wsUrl);
+  try {
+    const libraries = [randomUUID(), randomUUID(), randomUUID()];
+    const query = 'subscription ($lib: ID!) { libraryEvents(libraryId: $lib) { type } }';
+    const watches = [
+      watch(client, query, { lib: libraries[0] }),
+      watch(client, query, { lib: libraries[1] }),
+      watch(other, query, { lib: libraries[2] }),
+    ];
+    const channels = libraries.map((id) => libraryEventsChannel(catalog.redisPrefix, id));
+    for (const channel of channels) await eventually(async () => (await listeners(channel)) === 1);
+    assert.deepEqual(gw.gateway.subscriptionStats(), { clients: 3, upstream: 3, connections: 1 });
+
+    // One subscription completed by its client (graphql-ws Complete message).
+    watches[0]!.unsubscribe();
+    await eventually(async () => (await listeners(channels[0]!)) === 0);
+    assert.deepEqual(gw.gateway.subscriptionStats(), { clients: 2, upstream: 2, connections: 1 });
+    assert.equal(await listeners(channels[1]!), 1);
+
+    // A client whose socket goes away (graphql-ws closes every operation of it).
+    await client.dispose();
+    await eventually(async () => (await listeners(channels[1]!)) === 0);
+    assert.equal(gw.gateway.subscriptionStats().upstream, 1);
+    await other.dispose();
+    await eventually(async () => (await listeners(channels[2]!)) === 0);
+    await eventually(() => gw.gateway.subscriptionStats().upstream === 0);
+    assert.equal(gw.gateway.subscriptionStats().clients, 0);
+  } finally {
+    await client.dispose();
+    await other.dispose();
+    await gw.stop();
+  }
+});
+
+/** The first error a subscription ends with, as graphql-ws delivers it. */
+async function errorsOf(client: Client, query: string, variables?: Record<string, unknown>) {
+  const w = watch(client, query, variables);
+  const error = await w.ended.then(
+    () => assert.fail(`completed without an error: ${JSON.stringify(w.results)}`),
+    (e: unknown) => e as { message: string; extensions?: Record<string, unknown> }[],
+  );
+  assert.deepEqual(w.results, [], 'an error message, not a next');
+  return error;
+}
+
+test("the subgraph's own errors reach the client as a graphql-ws error", async () => {
+  const [error] = await errorsOf(clientA, 'subscription { importProgress(jobId: "nope") { status } }');
+  assert.equal(error?.extensions?.code, 'BAD_USER_INPUT');
+  assert.equal(error?.extensions?.serviceName, 'catalog');
+  await eventually(() => gatewayA.gateway.subscriptionStats().upstream === 0);
+});
+
+test('bad requests get request errors before anything reaches a subgraph', async () => {
+  const cases: [string, Record<string, unknown> | undefined, string][] = [
+    ['subscription { importProgress(jobId: "x") { nope } }', undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['subscription { importProgress(', undefined, 'GRAPHQL_PARSE_FAILED'],
+    ['subscription ($id: ID!) { importProgress(jobId: $id) { status } }', {}, 'BAD_USER_INPUT'],
+    ['{ libraries { id } }', undefined, 'OPERATION_NOT_SUPPORTED'],
+  ];
+  for (const [query, variables, code] of cases) {
+    const [error] = await errorsOf(clientA, query, variables);
+    assert.equal(error?.extensions?.code, code, query);
+  }
+  assert.equal(gatewayA.gateway.subscriptionStats().upstream, 0);
+});
+
+test('SSE serves the same subscriptions, errors included, and closing the stream ends the upstream', async () => {
+  const sse = createSseClient({ url: gatewayA.url + '/stream', retryAttempts: 0 });
+  try {
+    const jobId = await newJob();
+    const results: Result<Progress>[] = [];
+    let first!: () => void;
+    const started = new Promise<void>((resolve) => (first = resolve));
+    const done = new Promise<void>((resolve, reject) => {
+      sse.subscribe<Progress>(
+        { query: progressQuery, variables: { id: jobId } },
+        {
+          next: (r) => {
+            results.push(r as Result<Progress>);
+            first();
+          },
+          error: reject,
+          complete: resolve,
+        },
+      );
+    });
+    await started;
+    await redis.publish(
+      importProgressChannel(catalog.redisPrefix, jobId),
+      progressEvent(jobId, 'COMPLETED', 10),
+    );
+    await done;
+    assert.deepEqual(
+      results.map((r) => [r.data?.importProgress.status, r.data?.importProgress.job.library.probe]),
+      [
+        ['QUEUED', `library:${libraryId}`],
+        ['COMPLETED', `library:${libraryId}`],
+      ],
+    );
+
+    // The subgraph's error: a last event with the errors, then the stream completes.
+    const failed = await new Promise<Result<unknown>[]>((resolve, reject) => {
+      const seen: Result<unknown>[] = [];
+      sse.subscribe(
+        { query: 'subscription { importProgress(jobId: "nope") { status } }' },
+        { next: (r) => seen.push(r as Result<unknown>), error: reject, complete: () => resolve(seen) },
+      );
+    });
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0]?.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+
+    // A client that closes the stream.
+    const lib = randomUUID();
+    const channel = libraryEventsChannel(catalog.redisPrefix, lib);
+    const stop = sse.subscribe(
+      { query: `subscription { libraryEvents(libraryId: "${lib}") { type } }` },
+      { next: () => {}, error: () => {}, complete: () => {} },
+    );
+    await eventually(async () => (await listeners(channel)) === 1);
+    stop();
+    await eventually(async () => (await listeners(channel)) === 0);
+    await eventually(() => gatewayA.gateway.subscriptionStats().upstream === 0);
+  } finally {
+    sse.dispose();
+  }
+});
+
+test('a subscription sent as HTTP POST is refused with directions', async () => {
+  const res = await fetch(gatewayA.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: 'subscription { libraryEvents(libraryId: "x") { type } }' }),
+  });
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
+  assert.equal(body.errors[0]?.extensions.code, 'OPERATION_NOT_SUPPORTED');
+  assert.match(body.errors[0].message, /WebSocket .* \/graphql.*\/graphql\/stream/);
+});
+
+test('stopping the gateway closes its WebSocket clients with 1001 and ends their upstream subscriptions', async () => {
+  const gw = await startGateway(supergraphSdl);
+  const closeCodes: number[] = [];
+  const client = wsClient(gw.wsUrl);
+  client.on('closed', (event) => closeCodes.push((event as { code: number }).code));
+  const lib = randomUUID();
+  const channel = libraryEventsChannel(catalog.redisPrefix, lib);
+  const w = watch(client, `subscription { libraryEvents(libraryId: "${lib}") { type } }`);
+  await eventually(async () => (await listeners(channel)) === 1);
+  await gw.stop();
+  await w.ended.catch(() => {});
+  assert.deepEqual(closeCodes, [1001]);
+  await eventually(async () => (await listeners(channel)) === 0);
+  await client.dispose();
+});

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { ANALYZER_VERSION } from '@tonegraph/audio-analysis';
+import { env, loadConfig, servicesSchema } from '@tonegraph/config';
+
+const schema = servicesSchema.pick({ MONGO_URL: true, REDIS_URL: true }).extend({
+  /** Database holding the `analyses` and `tracks` collections. */
+  MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'expected a MongoDB database name')
+    .default('tonegraph'),
+  /** MongoDB connections in the pool (20–50 is the sizing target). */
+  MONGO_POOL_SIZE: env.int(30, 1, 500),
+  /**
+   * The analyser version whose results are served; default: the version of
+   * the analyser this build ships, which is what ingest stores.
+   */
+  ANALYZER_VERSION: z.string().min(1).default(ANALYZER_VERSION),
+  PORT: env.port(4002),
+  /** Subgraphs are reached through the gateway only: loopback by default. */
+  HOST: z.string().default('127.0.0.1'),
+  /** Prefix of the Redis channels ingest publishes on. */
+  REDIS_PREFIX: z.string().default('tonegraph:'),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type AnalysisConfig = z.output<typeof schema>;
+
+export const loadAnalysisConfig = (): AnalysisConfig => loadConfig('analysis', schema);

@@ -1,0 +1,37 @@
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { createLifecycle } from '@tonegraph/lifecycle';
+import { createLogger } from '@tonegraph/logger';
+import { loadAnalysisConfig } from './config.ts';
+import { connectMongo } from './db.ts';
+import { createServer } from './server.ts';
+import { createAnalysisStore } from './store.ts';
+
+const config = loadAnalysisConfig();
+const log = createLogger({ service: 'analysis', level: config.LOG_LEVEL });
+const lifecycle = createLifecycle({ log });
+lifecycle.handleSignals();
+
+const mongo = await connectMongo(config.MONGO_URL, { poolSize: config.MONGO_POOL_SIZE });
+lifecycle.defer('mongodb', () => mongo.close());
+const store = createAnalysisStore(mongo.db(config.MONGO_DB), { analyzerVersion: config.ANALYZER_VERSION });
+await store.ensureIndexes();
+
+// Opens two connections to REDIS_URL: one in subscriber mode cannot publish.
+const pubsub = new RedisPubSub({ connection: config.REDIS_URL });
+lifecycle.defer('redis', () => pubsub.close());
+
+const server = await createServer({ store, log, pubsub, redisPrefix: config.REDIS_PREFIX });
+lifecycle.defer('http', () => server.stop());
+
+await new Promise<void>((resolve, reject) => {
+  server.httpServer.once('error', reject);
+  server.httpServer.listen(config.PORT, config.HOST, resolve);
+});
+log.info(
+  {
+    url: `http://${config.HOST}:${config.PORT}/graphql`,
+    db: config.MONGO_DB,
+    analyzerVersion: config.ANALYZER_VERSION,
+  },
+  'analysis listening',
+);

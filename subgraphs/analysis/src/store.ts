@@ -1,0 +1,241 @@
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import {
+  SUMMARY_FIELDS,
+  SUMMARY_PROJECTION,
+  analysisId,
+  toSummary,
+  type AnalysisDocument,
+  type AnalysisSummary,
+  type TrackAnalysis,
+  type TrackDocument,
+} from './documents.ts';
+
+export type { AnalysisDocument, AnalysisStatus, TrackAnalysis, TrackDocument } from './documents.ts';
+
+/** Options for {@link createAnalysisStore}. */
+export interface AnalysisStoreOptions {
+  /** The analyser version results are stored and looked up under; a new one re-analyses everything. */
+  readonly analyzerVersion: string;
+}
+
+/** A catalog track and the audio content it currently points at. */
+export interface TrackLink {
+  readonly trackId: string;
+  /** SHA-256 of the file's content, lowercase hex. */
+  readonly contentHash: string;
+  readonly libraryId: string;
+  readonly albumId: string | null;
+}
+
+/** A track whose analysis state just changed, with what a progress event needs. */
+export interface TrackRef {
+  readonly trackId: string;
+  readonly libraryId: string;
+  readonly albumId: string | null;
+}
+
+export interface SaveResult {
+  /** False when this content was already stored for this version (a redelivery or a duplicate file). */
+  readonly created: boolean;
+  /** Tracks of this content that were not done at this version and now are. */
+  readonly completed: readonly TrackRef[];
+}
+
+/** Reads and writes of the analysis database; every write is idempotent. */
+export interface AnalysisStore {
+  readonly analyzerVersion: string;
+  readonly tracks: Collection<TrackDocument>;
+  readonly analyses: Collection<AnalysisDocument>;
+  /** Creates the indexes the queries use; safe to call on every start. */
+  ensureIndexes(): Promise<void>;
+  /** True when this content has been analysed by the current analyser version. */
+  hasAnalysis(contentHash: string): Promise<boolean>;
+  /**
+   * Stores an analysis of this content (the first one stored wins) and
+   * copies its summary onto every track that points at this content.
+   */
+  saveAnalysis(contentHash: string, analysis: TrackAnalysis): Promise<SaveResult>;
+  /**
+   * Points a track at a content. Returns `done` when that content is already
+   * analysed by the current version (its summary is copied, nothing to do),
+   * else `pending`: the caller analyses it and calls `saveAnalysis`.
+   */
+  linkTrack(link: TrackLink): Promise<'done' | 'pending'>;
+  /** Marks a not-yet-done track as being analysed; false when the track is unknown or done. */
+  markAnalyzing(trackId: string): Promise<boolean>;
+  /** Records why a track's analysis failed; false when the track is unknown or already done. */
+  markFailed(trackId: string, reason: string): Promise<boolean>;
+  /** Forgets tracks (deleted from the catalog); analyses stay, shared and reusable by content. */
+  removeTracks(trackIds: readonly string[]): Promise<number>;
+  /** The track documents of these ids, in no particular order; unknown ids are left out. */
+  findTracks(trackIds: readonly string[]): Promise<TrackDocument[]>;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+/** Longest failure reason kept; a stack trace is not a reason. */
+const MAX_REASON = 2000;
+
+function requireHash(contentHash: string): void {
+  if (!SHA256.test(contentHash))
+    throw new TypeError(`content hash must be lowercase hex SHA-256: ${contentHash}`);
+}
+
+const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === 11000;
+
+/**
+ * An upsert on `_id` can race with another upsert of the same `_id`; the
+ * loser gets a duplicate-key error and, run again, matches the winner's document.
+ */
+async function retryingDuplicate<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    return write();
+  }
+}
+
+const unsetSummary = Object.fromEntries([...SUMMARY_FIELDS, 'analyzerVersion'].map((f) => [f, ''])) as Record<
+  string,
+  ''
+>;
+
+export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOptions): AnalysisStore {
+  const tracks = db.collection<TrackDocument>('tracks');
+  const analyses = db.collection<AnalysisDocument>('analyses');
+
+  const findSummary = (contentHash: string) =>
+    analyses.findOne<Omit<AnalysisDocument, 'waveforms' | 'gatingHistogram'>>(
+      { _id: analysisId(contentHash, analyzerVersion) },
+      { projection: SUMMARY_PROJECTION },
+    );
+
+  const setDone = async (link: TrackLink, summary: AnalysisSummary) => {
+    const { trackId, contentHash, libraryId, albumId } = link;
+    await retryingDuplicate(() =>
+      tracks.updateOne(
+        { _id: trackId },
+        {
+          $set: {
+            contentHash,
+            libraryId,
+            albumId,
+            ...summary,
+            status: 'done',
+            error: null,
+            analyzerVersion,
+            updatedAt: new Date(),
+          },
+        },
+        { upsert: true },
+      ),
+    );
+    return 'done' as const;
+  };
+
+  return {
+    analyzerVersion,
+    tracks,
+    analyses,
+
+    async ensureIndexes() {
+      await tracks.createIndexes([
+        { key: { 'tempo.bpm': 1, _id: 1 }, name: 'tempo' },
+        { key: { 'key.camelot': 1, 'tempo.bpm': 1 }, name: 'key_tempo' },
+        { key: { libraryId: 1, status: 1 }, name: 'library_status' },
+        { key: { albumId: 1 }, name: 'album' },
+        { key: { contentHash: 1 }, name: 'content' },
+      ]);
+    },
+
+    async hasAnalysis(contentHash) {
+      requireHash(contentHash);
+      const id = analysisId(contentHash, analyzerVersion);
+      return (await analyses.countDocuments({ _id: id }, { limit: 1 })) > 0;
+    },
+
+    async saveAnalysis(contentHash, analysis) {
+      requireHash(contentHash);
+      if (analysis.analyzerVersion !== analyzerVersion) {
+        throw new TypeError(
+          `analysis is from analyser ${analysis.analyzerVersion}, this store is for ${analyzerVersion}`,
+        );
+      }
+      const _id = analysisId(contentHash, analyzerVersion);
+      const document: AnalysisDocument = { ...analysis, _id, contentHash, analyzedAt: new Date() };
+      // $setOnInsert: a redelivered or concurrent save of the same content changes nothing.
+      const { upsertedCount } = await retryingDuplicate(() =>
+        analyses.updateOne({ _id }, { $setOnInsert: document }, { upsert: true }),
+      );
+      const stored = upsertedCount === 1 ? document : await findSummary(contentHash);
+      if (!stored) throw new Error(`analysis ${_id} vanished while it was being saved`);
+      const stale = {
+        contentHash,
+        $or: [{ status: { $ne: 'done' as const } }, { analyzerVersion: { $ne: analyzerVersion } }],
+      };
+      const completed = await tracks.find(stale, { projection: { libraryId: 1, albumId: 1 } }).toArray();
+      if (completed.length > 0) {
+        await tracks.updateMany(stale, {
+          $set: { ...toSummary(stored), status: 'done', error: null, analyzerVersion, updatedAt: new Date() },
+        });
+      }
+      return {
+        created: upsertedCount === 1,
+        completed: completed.map((t) => ({
+          trackId: t._id,
+          libraryId: t.libraryId,
+          albumId: t.albumId ?? null,
+        })),
+      };
+    },
+
+    async linkTrack(link) {
+      requireHash(link.contentHash);
+      const { trackId, contentHash, libraryId, albumId } = link;
+      const stored = await findSummary(contentHash);
+      if (stored) return setDone(link, toSummary(stored));
+      // New content: the summary on the document describes other audio. Same
+      // content awaiting a newer analyser keeps the older summary meanwhile.
+      await tracks.updateOne({ _id: trackId, contentHash: { $ne: contentHash } }, { $unset: unsetSummary });
+      await retryingDuplicate(() =>
+        tracks.updateOne(
+          { _id: trackId },
+          {
+            $set: { contentHash, libraryId, albumId, status: 'pending', error: null, updatedAt: new Date() },
+          },
+          { upsert: true },
+        ),
+      );
+      // No transactions: an analysis saved between the two reads above copied
+      // itself onto tracks that did not point at it yet; look once more.
+      const late = await findSummary(contentHash);
+      return late ? setDone(link, toSummary(late)) : 'pending';
+    },
+
+    async markAnalyzing(trackId) {
+      const { matchedCount } = await tracks.updateOne(
+        { _id: trackId, status: { $ne: 'done' } },
+        { $set: { status: 'analyzing', error: null, updatedAt: new Date() } },
+      );
+      return matchedCount === 1;
+    },
+
+    async markFailed(trackId, reason) {
+      const { matchedCount } = await tracks.updateOne(
+        { _id: trackId, status: { $ne: 'done' } },
+        { $set: { status: 'failed', error: reason.slice(0, MAX_REASON), updatedAt: new Date() } },
+      );
+      return matchedCount === 1;
+    },
+
+    async removeTracks(trackIds) {
+      if (trackIds.length === 0) return 0;
+      const { deletedCount } = await tracks.deleteMany({ _id: { $in: [...trackIds] } });
+      return deletedCount;
+    },
+
+    findTracks(trackIds) {
+      return tracks.find({ _id: { $in: [...trackIds] } }).toArray();
+    },
+  };
+}
