@@ -1,7 +1,11 @@
 // `npm run bench -- <name> [options]`: runs bench/<name>.ts (default: catalog-latency).
 import { spawn } from 'node:child_process';
 
-const benches: Record<string, string> = { catalog: 'bench/catalog-latency.ts', ingest: 'bench/ingest.ts' };
+const benches: Record<string, string> = {
+  catalog: 'bench/catalog-latency.ts',
+  ingest: 'bench/ingest.ts',
+  analysis: 'bench/analysis.ts',
+};
 const [name = 'catalog', ...args] = process.argv.slice(2);
 const file = benches[name];
 if (!file) {

@@ -1,7 +1,30 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { env, loadConfig, servicesSchema } from '@tonegraph/config';
 
+const cores = availableParallelism();
+
 const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_URL: true }).extend({
+  /** Where analyses are stored (the analysis subgraph's database); without it, no analysis. */
+  MONGO_URL: servicesSchema.shape.MONGO_URL.optional(),
+  MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'expected a MongoDB database name')
+    .default('tonegraph'),
+  /** `auto`: analyse audio when MONGO_URL is set; `off`: tags and formats only. */
+  INGEST_ANALYSIS: z.enum(['auto', 'off']).default('auto'),
+  /** Decoding and analysis threads (the worker pool). */
+  ANALYSIS_THREADS: env.int(cores, 1, 256),
+  /** Analysis jobs in flight at once: the threads plus as many waiting, so none idles. */
+  ANALYSIS_CONCURRENCY: env.int(cores * 2, 1, 1024),
+  /** Deadline of one file's analysis; its decoder is killed when it passes. */
+  ANALYSIS_TIMEOUT_MS: env.millis(120_000),
+  /** Larger files are not analysed (an ImportError says why). */
+  ANALYSIS_MAX_FILE_MB: env.int(2048, 1, 1_000_000),
+  /** Longer audio is not analysed. */
+  ANALYSIS_MAX_DURATION_S: env.int(4 * 3600, 1, 100_000),
+  /** V8 heap limit of each analysis thread; a thread that exceeds it fails its file, not the process. */
+  ANALYSIS_WORKER_MEMORY_MB: env.int(256, 32, 16_384),
   /** Queue the catalog publishes scan requests on. */
   SCAN_QUEUE: z.string().default('tonegraph.scan-requests'),
   /** Prefix of the ingest's own queues (`<prefix>.files`, `.files.retry`, `.files.dead`). */

@@ -37,7 +37,12 @@ const OUTAGE_CODES = new Set([
   '08001',
   '08003',
   '08006',
+  'ServiceUnavailable', // neo4j-driver
+  'SessionExpired',
 ]);
+
+/** Driver errors that mean the server is unreachable, by class name (the MongoDB driver sets no code). */
+const OUTAGE_NAMES = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError']);
 
 /**
  * True when a service the pipeline depends on is down, not when the file or
@@ -47,8 +52,9 @@ const OUTAGE_CODES = new Set([
  */
 export function isServiceOutage(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
+    const { code, name } = e as { code?: unknown; name?: unknown };
     if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
+    if (typeof name === 'string' && OUTAGE_NAMES.has(name)) return true;
   }
   return false;
 }

@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
 import { createDb, migrateDb } from '@tonegraph/catalog/db';
 import { createScanPublisher } from '@tonegraph/catalog/queue';
+import { connectMongo } from '@tonegraph/analysis/db';
+import { createAnalysisStore } from '@tonegraph/analysis/store';
+import { ANALYZER_VERSION, createAnalysisPool } from '@tonegraph/audio-analysis';
 import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
 import { loadIngestConfig } from './config.ts';
@@ -23,8 +26,11 @@ await migrateDb(database);
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
 lifecycle.defer('redis', () => redis.quit());
 
+const analysis = await startAnalysis();
+
 const metrics = createMetrics();
 const ingest = await startIngest({
+  ...(analysis ? { analysis } : {}),
   metrics,
   db: database.db,
   redis,
@@ -38,6 +44,27 @@ const ingest = await startIngest({
   log,
 });
 lifecycle.defer('pipeline', () => ingest.stop(20_000));
+
+/** The analysis stage's pool and store, when MONGO_URL is set and analysis is not off. */
+async function startAnalysis() {
+  if (!config.MONGO_URL || config.INGEST_ANALYSIS === 'off') {
+    log.info('audio analysis off (set MONGO_URL to analyse tempo, key and loudness)');
+    return undefined;
+  }
+  const mongo = await connectMongo(config.MONGO_URL, { poolSize: 20 });
+  lifecycle.defer('mongodb', () => mongo.close());
+  const store = createAnalysisStore(mongo.db(config.MONGO_DB), { analyzerVersion: ANALYZER_VERSION });
+  await store.ensureIndexes();
+  const pool = createAnalysisPool({
+    threads: config.ANALYSIS_THREADS,
+    taskTimeoutMs: config.ANALYSIS_TIMEOUT_MS,
+    maxFileBytes: config.ANALYSIS_MAX_FILE_MB * 1024 * 1024,
+    maxDurationSeconds: config.ANALYSIS_MAX_DURATION_S,
+    resourceLimits: { maxOldGenerationSizeMb: config.ANALYSIS_WORKER_MEMORY_MB },
+  });
+  lifecycle.defer('analysis pool', () => pool.close());
+  return { store, pool, analyzerVersion: ANALYZER_VERSION, concurrency: config.ANALYSIS_CONCURRENCY };
+}
 
 if (config.INGEST_WATCH_MODE !== 'off') {
   const scans = createScanPublisher(config.AMQP_URL, config.SCAN_QUEUE);

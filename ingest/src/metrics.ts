@@ -37,6 +37,18 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    analyses: new Counter({
+      name: 'tonegraph_ingest_analyses_total',
+      help: 'Audio analysis jobs handled, by result (done, reused, failed, retried, dead)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    analysisDuration: new Histogram({
+      name: 'tonegraph_ingest_analysis_duration_seconds',
+      help: 'Time to analyse one file, from delivery to stored result',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
     /** The most file jobs that were in flight at once. */
     peak: () => peak,
     started() {

@@ -2,11 +2,14 @@ import type { Redis } from 'ioredis';
 import type { Db } from '@tonegraph/catalog/db';
 import type { Logger } from '@tonegraph/logger';
 import { finishIfDone, recordError, settleFile } from './catalog/jobs.ts';
+import type { AnalysisPool } from '@tonegraph/audio-analysis';
+import type { AnalysisStore } from '@tonegraph/analysis/store';
+import { createAnalysisHandler } from './pipeline/analysis.ts';
 import { createFileHandler } from './pipeline/file.ts';
 import { handleScan } from './pipeline/scan.ts';
 import type { Metrics } from './metrics.ts';
 import { createProgressPublisher } from './progress.ts';
-import type { QueueNames } from './queue/topology.ts';
+import type { AnalysisJob, QueueNames } from './queue/topology.ts';
 import { startWorker, type Worker } from './queue/worker.ts';
 
 /** Everything an ingest process runs on; `index.ts` builds it from config. */
@@ -22,6 +25,14 @@ export interface IngestDeps {
   readonly redisPrefix: string;
   readonly log: Logger;
   readonly metrics?: Metrics;
+  /** The audio analysis stage; without it, ingest reads tags and formats only. */
+  readonly analysis?: {
+    readonly store: AnalysisStore;
+    readonly pool: AnalysisPool;
+    readonly analyzerVersion: string;
+    /** Analysis jobs in flight at once. */
+    readonly concurrency: number;
+  };
 }
 
 export interface Ingest {
@@ -34,9 +45,36 @@ export interface Ingest {
 export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   const progress = createProgressPublisher(deps.redis, deps.redisPrefix);
   const { db, log } = deps;
-  const handleFile = createFileHandler({ db, progress, log, sequential: deps.sequential });
+  // The worker starts consuming as soon as it is created; files committed by
+  // then queue their analyses through it.
+  const started = Promise.withResolvers<Worker>();
+  const enqueueAnalysis = deps.analysis
+    ? async (jobs: readonly AnalysisJob[]) => (await started.promise).enqueueAnalysis(jobs)
+    : undefined;
+  const handleFile = createFileHandler({
+    db,
+    progress,
+    log,
+    sequential: deps.sequential,
+    ...(enqueueAnalysis ? { enqueueAnalysis } : {}),
+  });
+  const analysis = deps.analysis && {
+    ...createAnalysisHandler({
+      db,
+      progress,
+      log: log.child({ stage: 'analysis' }),
+      store: deps.analysis.store,
+      pool: deps.analysis.pool,
+      redis: deps.redis,
+      redisPrefix: deps.redisPrefix,
+      analyzerVersion: deps.analysis.analyzerVersion,
+    }),
+    // Sequential mode: one analysis at a time, too.
+    concurrency: deps.sequential ? 1 : deps.analysis.concurrency,
+  };
   const worker = await startWorker(
     {
+      ...(analysis ? { analysis } : {}),
       scan: (request, enqueue) => handleScan({ db, progress, log, enqueue }, request),
       file: handleFile,
       async gaveUp(job, reason) {
@@ -59,6 +97,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     },
   );
+  started.resolve(worker);
   let stopped: Promise<void> | undefined;
   return {
     worker,

@@ -52,6 +52,7 @@ async function startIngest(): Promise<ChildProcess> {
       QUEUE_PREFIX: prefix,
       METRICS_PORT: String(metricsPort),
       INGEST_CONCURRENCY: '16',
+      INGEST_ANALYSIS: 'off',
       LOG_LEVEL: 'silent',
     },
     stdio: 'ignore',

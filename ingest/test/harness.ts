@@ -4,8 +4,8 @@ import { Redis } from 'ioredis';
 import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
 import { createLogger } from '@tonegraph/logger';
 import { createTestDatabase, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
-import { queueNames, type QueueNames } from '../src/queue/topology.ts';
-import { startIngest, type Ingest } from '../src/service.ts';
+import { allQueues, queueNames, type QueueNames } from '../src/queue/topology.ts';
+import { startIngest, type Ingest, type IngestDeps } from '../src/service.ts';
 
 export interface IngestHarness {
   readonly database: Database;
@@ -25,10 +25,15 @@ export interface JobRow {
   processed: number;
   failed: number;
   skipped: number;
+  analysis_total: number;
+  analysis_done: number;
+  analysis_failed: number;
 }
 
 /** A fresh catalog database and isolated queues, with an ingest pipeline running on them. */
-export async function startHarness(options: { sequential?: boolean } = {}): Promise<IngestHarness> {
+export async function startHarness(
+  options: { sequential?: boolean; analysis?: IngestDeps['analysis'] } = {},
+): Promise<IngestHarness> {
   const services = testServices();
   const testDb: TestDatabase = await createTestDatabase(services.DATABASE_URL);
   const database = createDb(testDb.url, { poolSize: 20 });
@@ -43,6 +48,7 @@ export async function startHarness(options: { sequential?: boolean } = {}): Prom
     names,
     concurrency: 32,
     sequential: options.sequential ?? false,
+    ...(options.analysis ? { analysis: options.analysis } : {}),
     maxRetries: 1,
     retryDelayMs: 200,
     redisPrefix: iso.redisPrefix,
@@ -69,7 +75,8 @@ export async function startHarness(options: { sequential?: boolean } = {}): Prom
       await channel.waitForConfirms();
       for (let i = 0; i < 600; i++) {
         const [row] = await database.sql<JobRow[]>`
-          select id, status, total, processed, failed, skipped from import_jobs where id = ${job!.id}`;
+          select id, status, total, processed, failed, skipped, analysis_total, analysis_done, analysis_failed
+          from import_jobs where id = ${job!.id}`;
         if (row && row.status !== 'QUEUED' && row.status !== 'RUNNING') return row;
         await sleep(100);
       }
@@ -77,8 +84,7 @@ export async function startHarness(options: { sequential?: boolean } = {}): Prom
     },
     async close() {
       await ingest.stop(5000);
-      for (const q of [names.files, names.retry, names.dead, names.scans])
-        await channel.deleteQueue(q).catch(() => undefined);
+      for (const q of allQueues(names)) await channel.deleteQueue(q).catch(() => undefined);
       await conn.close();
       redis.disconnect();
       await database.close();

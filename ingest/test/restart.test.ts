@@ -39,6 +39,7 @@ before(
         QUEUE_PREFIX: `tonegraph.${iso.tag}`,
         METRICS_PORT: String(await freePort()),
         INGEST_CONCURRENCY: '16',
+        INGEST_ANALYSIS: 'off',
         INGEST_MAX_RETRIES: '2',
         INGEST_RETRY_DELAY_MS: '300',
         INGEST_WATCH_MODE: 'off',

@@ -26,7 +26,32 @@ const counterColumns = {
   processed: importJobs.processed,
   failed: importJobs.failed,
   skipped: importJobs.skipped,
+  analysisTotal: importJobs.analysisTotal,
+  analysisDone: importJobs.analysisDone,
+  analysisFailed: importJobs.analysisFailed,
 };
+
+type CounterRow = {
+  jobId: string;
+  libraryId: string;
+  status: string;
+  total: number;
+  processed: number;
+  failed: number;
+  skipped: number;
+  analysisTotal: number;
+  analysisDone: number;
+  analysisFailed: number;
+};
+
+/** The event form of a job's counter row. */
+function toCounters(row: CounterRow): JobCounters {
+  const { analysisTotal, analysisDone, analysisFailed, ...rest } = row;
+  return {
+    ...rest,
+    analysis: { total: analysisTotal, processed: analysisDone + analysisFailed, failed: analysisFailed },
+  };
+}
 
 /**
  * Records a scan's plan and starts the job: the ledger rows (idempotent, so a
@@ -130,7 +155,10 @@ export async function recordError(
     .onConflictDoNothing();
 }
 
-/** Completes the job once every planned file is settled; returns the counters either way. */
+/**
+ * Completes the job once every planned file is settled and every analysis it
+ * waits for has ended; returns the counters either way.
+ */
 export async function finishIfDone(db: Executor, jobId: string): Promise<JobCounters | undefined> {
   const [done] = await db
     .update(importJobs)
@@ -140,6 +168,7 @@ export async function finishIfDone(db: Executor, jobId: string): Promise<JobCoun
         eq(importJobs.id, jobId),
         eq(importJobs.status, 'RUNNING'),
         sql`${importJobs.processed} >= ${importJobs.total}`,
+        sql`${importJobs.analysisDone} + ${importJobs.analysisFailed} >= ${importJobs.analysisTotal}`,
       ),
     )
     .returning(counterColumns);
@@ -148,10 +177,67 @@ export async function finishIfDone(db: Executor, jobId: string): Promise<JobCoun
       .update(libraries)
       .set({ status: 'ONLINE', lastScannedAt: sql`now()` })
       .where(eq(libraries.id, done.libraryId));
-    return done;
+    return toCounters(done);
   }
   const [row] = await db.select(counterColumns).from(importJobs).where(eq(importJobs.id, jobId));
-  return row;
+  return row && toCounters(row);
+}
+
+/**
+ * Marks committed files as waiting for their audio analysis, in the
+ * caller's transaction; files already marked (a redelivery) count once.
+ */
+export async function markAnalysisPending(
+  tx: Tx,
+  files: readonly { jobId: string; path: string }[],
+): Promise<void> {
+  if (files.length === 0) return;
+  const input = sql.join(
+    files.map((f) => sql`(${f.jobId}::uuid, ${f.path}::text)`),
+    sql`, `,
+  );
+  const changed = await tx.execute<{ job_id: string }>(sql`
+    update ${importJobFiles} f set analysis_state = 'pending'
+    from (values ${input}) as i(job_id, path)
+    where f.job_id = i.job_id and f.path = i.path and f.analysis_state is null
+    returning f.job_id`);
+  const perJob = new Map<string, number>();
+  for (const row of changed) perJob.set(row.job_id, (perJob.get(row.job_id) ?? 0) + 1);
+  for (const [jobId, n] of [...perJob].sort())
+    await tx
+      .update(importJobs)
+      .set({ analysisTotal: sql`${importJobs.analysisTotal} + ${n}` })
+      .where(eq(importJobs.id, jobId));
+}
+
+/** Ends a file's analysis in the job's ledger; returns whether this call counted it. */
+export async function settleAnalysis(
+  db: Executor,
+  jobId: string,
+  path: string,
+  state: 'done' | 'failed',
+): Promise<boolean> {
+  const changed = await db
+    .update(importJobFiles)
+    .set({ analysisState: state })
+    .where(
+      and(
+        eq(importJobFiles.jobId, jobId),
+        eq(importJobFiles.path, path),
+        eq(importJobFiles.analysisState, 'pending'),
+      ),
+    )
+    .returning({ jobId: importJobFiles.jobId });
+  if (changed.length === 0) return false;
+  await db
+    .update(importJobs)
+    .set(
+      state === 'done'
+        ? { analysisDone: sql`${importJobs.analysisDone} + 1` }
+        : { analysisFailed: sql`${importJobs.analysisFailed} + 1` },
+    )
+    .where(eq(importJobs.id, jobId));
+  return true;
 }
 
 /** Ends a job that cannot run at all (e.g. its root is gone), with the reason as an ImportError. */

@@ -80,7 +80,13 @@ const albumArtistOf = (meta: TrackMetadata): string | null =>
  * batch. Idempotent: the same facts twice leave the catalog as once.
  * Returns the track id of each file's path.
  */
-export async function upsertTracks(tx: Tx, batch: readonly FileFacts[]): Promise<Map<string, string>> {
+/** A committed track, by the path it was read from. */
+export interface SavedTrack {
+  readonly id: string;
+  readonly albumId: string | null;
+}
+
+export async function upsertTracks(tx: Tx, batch: readonly FileFacts[]): Promise<Map<string, SavedTrack>> {
   // The last facts for a path win (a redelivered message may share a batch with its original).
   const byPath = new Map(batch.map((f) => [`${f.libraryId}\0${f.path}`, f]));
   const facts = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -155,7 +161,7 @@ export async function upsertTracks(tx: Tx, batch: readonly FileFacts[]): Promise
         updatedAt: sql`now()`,
       },
     })
-    .returning({ id: tracks.id, path: tracks.filePath });
+    .returning({ id: tracks.id, path: tracks.filePath, albumId: tracks.albumId });
   const trackIds = new Map(saved.map((r) => [r.path, r.id]));
   await tx.delete(trackArtists).where(inArray(trackArtists.trackId, [...trackIds.values()]));
   const credits = facts.flatMap((f) =>
@@ -167,7 +173,7 @@ export async function upsertTracks(tx: Tx, batch: readonly FileFacts[]): Promise
     })),
   );
   if (credits.length > 0) await tx.insert(trackArtists).values(credits);
-  return trackIds;
+  return new Map(saved.map((r) => [r.path, { id: r.id, albumId: r.albumId }]));
 }
 
 /** Removes the tracks of deleted files; their artists and albums stay. */

@@ -1,12 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type { Db } from '@tonegraph/catalog/db';
 import type { Logger } from '@tonegraph/logger';
-import { finishIfDone, recordError, settleFile, settleFiles } from '../catalog/jobs.ts';
+import { finishIfDone, markAnalysisPending, recordError, settleFile, settleFiles } from '../catalog/jobs.ts';
 import { deleteTracks, upsertTracks, type FileFacts } from '../catalog/write.ts';
 import { PermanentFileError } from '../errors.ts';
 import { readMetadata } from '../metadata/extract.ts';
 import type { ProgressPublisher } from '../progress.ts';
-import type { FileJob } from '../queue/topology.ts';
+import type { AnalysisJob, FileJob } from '../queue/topology.ts';
 import { hashFile } from '../scanner/hash.ts';
 import { createBatcher } from './batcher.ts';
 
@@ -18,6 +18,13 @@ export interface FileDeps {
   readonly sequential: boolean;
   /** Most files committed in one transaction; default 64. */
   readonly batchSize?: number;
+  /**
+   * Queues the audio analysis of committed tracks, when ingest analyses
+   * audio. Called after the commit and before the file jobs are acked, so a
+   * crash in between redelivers the files and queues them again (the
+   * analysis stage is idempotent).
+   */
+  readonly enqueueAnalysis?: (jobs: readonly AnalysisJob[]) => Promise<void>;
 }
 
 /** The file handler, with the batcher its commits share. */
@@ -31,8 +38,8 @@ export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<voi
   };
   const commits = createBatcher<{ job: FileJob; facts: FileFacts }>(
     async (items) => {
-      await db.transaction(async (tx) => {
-        await upsertTracks(
+      const saved = await db.transaction(async (tx) => {
+        const tracks = await upsertTracks(
           tx,
           items.map((i) => i.facts),
         );
@@ -40,7 +47,29 @@ export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<voi
           tx,
           items.map((i) => ({ jobId: i.job.jobId, path: i.job.path, state: 'done' as const })),
         );
+        if (deps.enqueueAnalysis)
+          await markAnalysisPending(
+            tx,
+            items.map((i) => ({ jobId: i.job.jobId, path: i.job.path })),
+          );
+        return tracks;
       });
+      if (deps.enqueueAnalysis) {
+        const jobs: AnalysisJob[] = [];
+        for (const { job, facts } of items) {
+          const track = saved.get(job.path);
+          if (!track) continue;
+          jobs.push({
+            jobId: job.jobId,
+            libraryId: job.libraryId,
+            trackId: track.id,
+            albumId: track.albumId,
+            path: job.path,
+            contentHash: facts.contentHash,
+          });
+        }
+        await deps.enqueueAnalysis(jobs);
+      }
       await reportProgress(items.map((i) => i.job.jobId));
     },
     { maxSize: deps.sequential ? 1 : (deps.batchSize ?? 64), maxWaitMs: 20 },

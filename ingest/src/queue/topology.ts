@@ -6,6 +6,10 @@ export interface QueueNames {
   readonly files: string;
   readonly retry: string;
   readonly dead: string;
+  /** Audio analysis jobs, with their own retry and dead-letter queues. */
+  readonly analysis: string;
+  readonly analysisRetry: string;
+  readonly analysisDead: string;
 }
 
 export function queueNames(prefix: string, scanQueue: string): QueueNames {
@@ -14,8 +18,22 @@ export function queueNames(prefix: string, scanQueue: string): QueueNames {
     files: `${prefix}.files`,
     retry: `${prefix}.files.retry`,
     dead: `${prefix}.files.dead`,
+    analysis: `${prefix}.analysis`,
+    analysisRetry: `${prefix}.analysis.retry`,
+    analysisDead: `${prefix}.analysis.dead`,
   };
 }
+
+/** Every queue of `names`, e.g. for a test to delete. */
+export const allQueues = (n: QueueNames): string[] => [
+  n.scans,
+  n.files,
+  n.retry,
+  n.dead,
+  n.analysis,
+  n.analysisRetry,
+  n.analysisDead,
+];
 
 /**
  * Declares the durable queues: a file job rejected for good goes to the
@@ -28,18 +46,30 @@ export async function assertTopology(
   retryDelayMs: number,
 ): Promise<void> {
   await channel.assertQueue(names.scans, { durable: true });
-  await channel.assertQueue(names.dead, { durable: true });
-  await channel.assertQueue(names.files, {
-    durable: true,
-    deadLetterExchange: '',
-    deadLetterRoutingKey: names.dead,
-  });
-  await channel.assertQueue(names.retry, {
-    durable: true,
-    messageTtl: retryDelayMs,
-    deadLetterExchange: '',
-    deadLetterRoutingKey: names.files,
-  });
+  for (const [queue, retry, dead] of [
+    [names.files, names.retry, names.dead],
+    [names.analysis, names.analysisRetry, names.analysisDead],
+  ] as const) {
+    await channel.assertQueue(dead, { durable: true });
+    await channel.assertQueue(queue, { durable: true, deadLetterExchange: '', deadLetterRoutingKey: dead });
+    await channel.assertQueue(retry, {
+      durable: true,
+      messageTtl: retryDelayMs,
+      deadLetterExchange: '',
+      deadLetterRoutingKey: queue,
+    });
+  }
+}
+
+/** An audio analysis job: one committed track whose audio is to be analysed. */
+export interface AnalysisJob {
+  readonly jobId: string;
+  readonly libraryId: string;
+  readonly trackId: string;
+  readonly albumId: string | null;
+  readonly path: string;
+  /** SHA-256 of the file, hex: the analysis is stored and reused per content. */
+  readonly contentHash: string;
 }
 
 /** A file job: one path of one import job. */

@@ -5,6 +5,7 @@ import { isServiceOutage } from '../errors.ts';
 import {
   RETRIES_HEADER,
   assertTopology,
+  type AnalysisJob,
   type FileJob,
   type QueueNames,
   type ScanRequest,
@@ -13,10 +14,27 @@ import {
 /** What the consumers run; the pipeline handlers, bound to their dependencies. */
 export interface Handlers {
   /** `enqueue` queues file jobs and resolves once the broker has confirmed them all. */
-  scan(request: ScanRequest, enqueue: (jobs: readonly FileJob[]) => Promise<void>): Promise<void>;
-  file(job: FileJob): Promise<void>;
+  scan: (request: ScanRequest, enqueue: (jobs: readonly FileJob[]) => Promise<void>) => Promise<void>;
+  file: (job: FileJob) => Promise<void>;
   /** Called when a file job has failed transiently too often; records it before it is dead-lettered. */
-  gaveUp(job: FileJob, reason: string): Promise<void>;
+  gaveUp: (job: FileJob, reason: string) => Promise<void>;
+  /** The audio analysis stage, when this process runs it. */
+  analysis?: {
+    handle: (job: AnalysisJob) => Promise<void>;
+    gaveUp: (job: AnalysisJob, reason: string) => Promise<void>;
+    /** Analysis jobs in flight at once (the consumer's prefetch). */
+    concurrency: number;
+  };
+}
+
+/** A queue of jobs with bounded retries: files, analyses. */
+interface Stage<J extends { jobId: string; path: string }> {
+  readonly name: string;
+  readonly queue: string;
+  readonly retry: string;
+  readonly handle: (job: J) => Promise<void>;
+  readonly gaveUp: (job: J, reason: string) => Promise<void>;
+  readonly count: (result: string) => void;
 }
 
 export interface WorkerOptions {
@@ -33,6 +51,8 @@ export interface WorkerOptions {
 export interface Worker {
   /** True while the broker connection is open. */
   connected(): boolean;
+  /** Queues analysis jobs; resolves once the broker has confirmed them. */
+  enqueueAnalysis(jobs: readonly AnalysisJob[]): Promise<void>;
   /** File jobs being handled right now. */
   inFlight(): number;
   /** Stops consuming, waits up to `deadlineMs` for jobs in flight, then closes. Idempotent. */
@@ -57,6 +77,14 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
   const { log, names } = opts;
   let connection: ChannelModel | undefined;
   let current: { scans: ConfirmChannel; files: ConfirmChannel; tags: [ConfirmChannel, string][] } | undefined;
+  const fileStage: Stage<FileJob> = {
+    name: 'file',
+    queue: names.files,
+    retry: names.retry,
+    handle: handlers.file,
+    gaveUp: handlers.gaveUp,
+    count: (result) => opts.metrics?.files.inc({ result }),
+  };
   let stopping = false;
   let inFlight = 0;
   let reconnectDelay = 500;
@@ -140,33 +168,70 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
         .finally(done);
     });
 
-    const fileConsumer = await files.consume(names.files, (msg) => {
-      if (!msg) return;
-      const job = parse<FileJob>(msg);
-      if (!job?.jobId || !job.path) {
-        log.error({ body: msg.content.toString('utf8').slice(0, 200) }, 'malformed file job; dead-lettered');
-        files.nack(msg, false, false);
-        return;
-      }
-      inFlight++;
-      opts.metrics?.started();
-      const end = opts.metrics?.duration.startTimer();
-      void handleFileMessage(files, msg, job).finally(() => {
-        end?.();
-        opts.metrics?.finished();
-        done();
+    const consumeStage = async <J extends { jobId: string; path: string }>(
+      ch: ConfirmChannel,
+      stage: Stage<J>,
+      timer?: () => () => void,
+    ) =>
+      ch.consume(stage.queue, (msg) => {
+        if (!msg) return;
+        const job = parse<J>(msg);
+        if (!job?.jobId || !job.path) {
+          log.error(
+            { body: msg.content.toString('utf8').slice(0, 200) },
+            `malformed ${stage.name} job; dead-lettered`,
+          );
+          ch.nack(msg, false, false);
+          return;
+        }
+        inFlight++;
+        if (stage === (fileStage as unknown)) opts.metrics?.started();
+        const end = timer?.();
+        void handleMessage(ch, msg, job, stage).finally(() => {
+          end?.();
+          if (stage === (fileStage as unknown)) opts.metrics?.finished();
+          done();
+        });
       });
-    });
-    current.tags.push([scans, scanConsumer.consumerTag], [files, fileConsumer.consumerTag]);
+    const fileConsumer = await consumeStage(
+      files,
+      fileStage,
+      () => opts.metrics?.duration.startTimer() ?? (() => {}),
+    );
+    current.tags.push([files, fileConsumer.consumerTag]);
+    if (handlers.analysis) {
+      const analyses = await conn.createConfirmChannel();
+      await analyses.prefetch(handlers.analysis.concurrency);
+      const analysisStage: Stage<AnalysisJob> = {
+        name: 'analysis',
+        queue: names.analysis,
+        retry: names.analysisRetry,
+        handle: handlers.analysis.handle,
+        gaveUp: handlers.analysis.gaveUp,
+        count: (result) => opts.metrics?.analyses.inc({ result }),
+      };
+      const consumer = await consumeStage(
+        analyses,
+        analysisStage,
+        () => opts.metrics?.analysisDuration.startTimer() ?? (() => {}),
+      );
+      current.tags.push([analyses, consumer.consumerTag]);
+    }
+    current.tags.push([scans, scanConsumer.consumerTag]);
     reconnectDelay = 500;
     log.info({ queues: names, concurrency: opts.concurrency }, 'consuming');
   };
 
-  const handleFileMessage = async (ch: ConfirmChannel, msg: ConsumeMessage, job: FileJob) => {
+  const handleMessage = async <J extends { jobId: string; path: string }>(
+    ch: ConfirmChannel,
+    msg: ConsumeMessage,
+    job: J,
+    stage: Stage<J>,
+  ) => {
     try {
-      await handlers.file(job);
+      await stage.handle(job);
       settle(() => ch.ack(msg));
-      opts.metrics?.files.inc({ result: 'done' });
+      stage.count('done');
       return;
     } catch (error) {
       const retries = Number(msg.properties.headers?.[RETRIES_HEADER] ?? 0);
@@ -174,27 +239,30 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
       const outage = isServiceOutage(error);
       if (outage || retries < opts.maxRetries) {
         log.warn(
-          { jobId: job.jobId, path: job.path, retries, reason, outage },
-          'file job failed; retrying after a delay',
+          { stage: stage.name, jobId: job.jobId, path: job.path, retries, reason, outage },
+          `${stage.name} job failed; retrying after a delay`,
         );
         try {
-          // An outage does not count against the file: it waits for the service to come back.
-          await publish(ch, names.retry, job, { [RETRIES_HEADER]: outage ? retries : retries + 1 });
+          // An outage does not count against the job: it waits for the service to come back.
+          await publish(ch, stage.retry, job, { [RETRIES_HEADER]: outage ? retries : retries + 1 });
           settle(() => ch.ack(msg));
-          opts.metrics?.files.inc({ result: 'retried' });
+          stage.count('retried');
         } catch {
           settle(() => ch.nack(msg, false, true));
         }
         return;
       }
-      log.error({ jobId: job.jobId, path: job.path, retries, reason }, 'file job failed for good');
+      log.error(
+        { stage: stage.name, jobId: job.jobId, path: job.path, retries, reason },
+        `${stage.name} job failed for good`,
+      );
       try {
-        await handlers.gaveUp(job, `gave up after ${retries + 1} attempts: ${reason}`);
+        await stage.gaveUp(job, `gave up after ${retries + 1} attempts: ${reason}`);
         settle(() => ch.ack(msg));
-        opts.metrics?.files.inc({ result: 'failed' });
+        stage.count('failed');
       } catch {
         settle(() => ch.nack(msg, false, false)); // to the dead-letter queue, with the message intact
-        opts.metrics?.files.inc({ result: 'dead' });
+        stage.count('dead');
       }
     }
   };
@@ -216,6 +284,12 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
   return {
     inFlight: () => inFlight,
     connected: () => connection !== undefined,
+    async enqueueAnalysis(jobs) {
+      const ch = current?.files;
+      if (!ch || !connection)
+        throw Object.assign(new Error('broker connection is down'), { code: 'ECONNREFUSED' });
+      await Promise.all(jobs.map((job) => publish(ch, names.analysis, job)));
+    },
     stop(deadlineMs = 10_000) {
       stopped ??= (async () => {
         stopping = true;

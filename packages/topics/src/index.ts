@@ -8,8 +8,20 @@ export interface ImportProgressEvent {
   readonly processed: number;
   readonly failed: number;
   readonly skipped: number;
+  /** The audio analysis of the job's files, when ingest analyses audio. */
+  readonly analysis?: StageCounters;
   /** ISO-8601 time of the event. */
   readonly at: string;
+}
+
+/** How far a stage of an import job (e.g. the audio analysis) has got. */
+export interface StageCounters {
+  /** Files the stage has to go through. */
+  readonly total: number;
+  /** Files it has been through, successfully or not. */
+  readonly processed: number;
+  /** Files it failed on. */
+  readonly failed: number;
 }
 
 /** An event about a library, on its library channel. */

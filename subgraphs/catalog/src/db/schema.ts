@@ -153,6 +153,10 @@ export const importJobs = pgTable(
     processed: integer().notNull().default(0),
     failed: integer().notNull().default(0),
     skipped: integer().notNull().default(0),
+    /** Files whose audio analysis this job waits for (0 when ingest runs without analysis). */
+    analysisTotal: integer('analysis_total').notNull().default(0),
+    analysisDone: integer('analysis_done').notNull().default(0),
+    analysisFailed: integer('analysis_failed').notNull().default(0),
     createdAt: ts('created_at').notNull().defaultNow(),
     startedAt: ts('started_at'),
     finishedAt: ts('finished_at'),
@@ -195,6 +199,8 @@ export const importJobFiles = pgTable(
     action: text().notNull(),
     /** `pending`, `done`, `skipped` or `failed`. */
     state: text().notNull().default('pending'),
+    /** Null when the file needs no analysis; else `pending`, `done` or `failed`. */
+    analysisState: text('analysis_state'),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.jobId, t.path] })],

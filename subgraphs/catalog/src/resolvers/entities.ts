@@ -67,4 +67,9 @@ export const ImportJob = {
   __resolveReference: (ref: Ref, ctx: Context) => ctx.loaders.jobById.load(ref.id),
   library: (j: ImportJobRow, _: unknown, ctx: Context) => ctx.loaders.libraryById.load(j.libraryId),
   errors: (j: ImportJobRow, args: PageArgs, ctx: Context) => listImportErrors(ctx.db, j.id, args),
+  analysis: (j: ImportJobRow) => ({
+    total: j.analysisTotal,
+    processed: j.analysisDone + j.analysisFailed,
+    failed: j.analysisFailed,
+  }),
 };

@@ -29,7 +29,16 @@ async function* jobProgress(ctx: Context, jobId: string): AsyncGenerator<ImportP
   try {
     const job = await ctx.loaders.jobById.load(jobId);
     if (!job) return;
-    yield { ...job, jobId: job.id, at: new Date().toISOString() };
+    yield {
+      ...job,
+      jobId: job.id,
+      analysis: {
+        total: job.analysisTotal,
+        processed: job.analysisDone + job.analysisFailed,
+        failed: job.analysisFailed,
+      },
+      at: new Date().toISOString(),
+    };
     if (FINAL.has(job.status)) return;
     for (;;) {
       if (!latest) await new Promise<void>((resolve) => (wake = resolve));
@@ -65,6 +74,7 @@ export const Subscription = {
 export const ImportProgress = {
   // Always fresh: a subscription's loaders live as long as the subscription.
   job: (e: ImportProgressEvent, _: unknown, ctx: Context) => ctx.loaders.jobById.clear(e.jobId).load(e.jobId),
+  analysis: (e: ImportProgressEvent) => e.analysis ?? { total: 0, processed: 0, failed: 0 },
 };
 
 export const LibraryEventResolvers = {

@@ -1,0 +1,273 @@
+// Audio analysis throughput and memory: the worker pool on every core, with
+// streaming decode against decoding each file whole before analysing (the
+// baseline, same run), for the ffmpeg decoder and the in-worker WASM one.
+//   npm run bench -- analysis [--files 500] [--threads N] [--long-files 7] [--long-seconds 300]
+// Two corpora: the generated library (short tracks: throughput) and a few
+// full-length tracks (memory: a whole decoded 5-minute track is ~100 MB).
+// Each run is its own process, so each peak RSS is that run's alone.
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { createAnalysisPool } from '@tonegraph/audio-analysis';
+import { generateLibrary } from '@tonegraph/fixtures/library';
+
+const execFileAsync = promisify(execFile);
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    files: { type: 'string', default: '500' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+    'long-files': { type: 'string', default: '7' },
+    'long-seconds': { type: 'string', default: '300' },
+    child: { type: 'string' },
+  },
+});
+const threads = Number(values.threads);
+
+interface RunSpec {
+  readonly corpus: string;
+  readonly dir: string;
+  readonly decoder: 'ffmpeg' | 'wasm';
+  readonly wholeFile: boolean;
+}
+
+interface RunResult extends RunSpec {
+  readonly files: number;
+  readonly failed: number;
+  readonly audioSeconds: number;
+  readonly wallSeconds: number;
+  readonly realtime: number;
+  /** VmHWM of the analysing process (main thread + workers). */
+  readonly peakRssMb: number;
+  /** Highest sampled RSS of the process plus its ffmpeg children. */
+  readonly peakWithDecodersMb: number;
+  /** CPU time of the process (all threads) and of its exited ffmpeg children. */
+  readonly cpuSeconds: number;
+  /** Audio seconds per CPU second: the realtime factor of one dedicated core, whatever else runs. */
+  readonly realtimePerCore: number;
+}
+
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+
+async function listAudio(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter(
+      (e) => e.isFile() && !e.name.startsWith('.') && /\.(flac|mp3|m4a|ogg|opus|wav|aiff)$/.test(e.name),
+    )
+    .filter((e) => !e.parentPath.includes(`${path.sep}.templates`))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+async function library(files: number): Promise<string> {
+  // Same folder and generator as the ingest benchmark: one corpus on disk for both.
+  const dir = path.join(os.tmpdir(), `tonegraph-bench-library-${files}`);
+  if (await exists(path.join(dir, '.complete'))) return dir;
+  await generateLibrary(dir, { files });
+  await writeFile(path.join(dir, '.complete'), String(files));
+  return dir;
+}
+
+const LONG_FORMATS: Record<string, string[]> = {
+  flac: ['-c:a', 'flac'],
+  mp3: ['-c:a', 'libmp3lame', '-b:a', '192k'],
+  m4a: ['-c:a', 'aac', '-b:a', '160k'],
+  ogg: ['-c:a', 'libvorbis', '-q:a', '4'],
+  opus: ['-c:a', 'libopus', '-b:a', '96k'],
+  wav: ['-c:a', 'pcm_s16le'],
+  aiff: ['-c:a', 'pcm_s16be'],
+};
+
+async function longTracks(count: number, seconds: number): Promise<string> {
+  const dir = path.join(os.tmpdir(), `tonegraph-bench-long-${count}x${seconds}`);
+  if (await exists(path.join(dir, '.complete'))) return dir;
+  await mkdir(dir, { recursive: true });
+  const source = path.join(dir, '.source.wav');
+  // A triad with a kick on every beat and a slow swell, so every analyser has work.
+  const expr =
+    '(0.15*sin(2*PI*220*t)+0.12*sin(2*PI*261.63*t)+0.1*sin(2*PI*329.63*t))*(0.6+0.4*sin(2*PI*t/20))' +
+    '+0.5*lt(mod(t\\,0.5)\\,0.03)*sin(2*PI*60*t)';
+  await execFileAsync('ffmpeg', [
+    ...['-v', 'error', '-y', '-f', 'lavfi', '-i'],
+    `aevalsrc=exprs=${expr}|${expr}:s=44100:d=${seconds}`,
+    ...['-c:a', 'pcm_s16le', source],
+  ]);
+  const exts = Object.keys(LONG_FORMATS);
+  for (let i = 0; i < count; i++) {
+    const ext = exts[i % exts.length]!;
+    await execFileAsync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      source,
+      ...LONG_FORMATS[ext]!,
+      path.join(dir, `long-${i}.${ext}`),
+    ]);
+  }
+  await writeFile(path.join(dir, '.complete'), '');
+  return dir;
+}
+
+/** utime + stime + cutime + cstime of this process (reaped children included), seconds. */
+async function cpuSeconds(): Promise<number> {
+  const stat = await readFile('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14-17 of proc(5), counted from after the command name (which starts at field 3).
+  const ticks = [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i]), 0);
+  return ticks / 100;
+}
+
+/** RSS of this process plus its child processes (the ffmpeg decoders), MB. */
+async function totalRssMb(): Promise<number> {
+  const pids = [process.pid];
+  for (const task of await readdir('/proc/self/task').catch(() => [])) {
+    const children = await readFile(`/proc/self/task/${task}/children`, 'utf8').catch(() => '');
+    pids.push(...children.split(' ').filter(Boolean).map(Number));
+  }
+  let pages = 0;
+  for (const pid of pids) {
+    const statm = await readFile(`/proc/${pid}/statm`, 'utf8').catch(() => '0 0');
+    pages += Number(statm.split(' ')[1]);
+  }
+  return (pages * 4096) / 1024 / 1024;
+}
+
+/** One run, in its own process (`--child`). */
+async function child(spec: RunSpec): Promise<RunResult> {
+  const files = await listAudio(spec.dir);
+  const pool = createAnalysisPool({
+    threads,
+    decoder: spec.decoder,
+    wholeFile: spec.wholeFile,
+    taskTimeoutMs: 600_000,
+  });
+  let peakWithDecoders = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peakWithDecoders = Math.max(peakWithDecoders, await totalRssMb());
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  let next = 0;
+  let failed = 0;
+  let audioSeconds = 0;
+  const started = performance.now();
+  const cpuStarted = await cpuSeconds();
+  // Two files per thread in flight: the pool never idles, the queue stays short.
+  await Promise.all(
+    Array.from({ length: threads * 2 }, async () => {
+      while (next < files.length) {
+        const file = files[next++]!;
+        try {
+          const analysis = await pool.analyze(file);
+          audioSeconds += analysis.durationSeconds;
+        } catch (error) {
+          failed++;
+          if (failed <= 3) console.error(`${file}: ${(error as Error).message}`);
+        }
+      }
+    }),
+  );
+  const wallSeconds = (performance.now() - started) / 1000;
+  sampling = false;
+  await sampler;
+  await pool.close();
+  const cpu = (await cpuSeconds()) - cpuStarted;
+  const status = await readFile('/proc/self/status', 'utf8');
+  return {
+    ...spec,
+    files: files.length,
+    failed,
+    audioSeconds,
+    wallSeconds,
+    realtime: audioSeconds / wallSeconds,
+    peakRssMb: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024,
+    peakWithDecodersMb: peakWithDecoders,
+    cpuSeconds: cpu,
+    realtimePerCore: audioSeconds / cpu,
+  };
+}
+
+async function run(spec: RunSpec): Promise<RunResult> {
+  const proc = spawn(
+    process.execPath,
+    [import.meta.filename, '--threads', String(threads), '--child', JSON.stringify(spec)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  proc.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const [code] = (await once(proc, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`benchmark run ${JSON.stringify(spec)} exited with ${code}`);
+  return JSON.parse(out) as RunResult;
+}
+
+if (values.child) {
+  process.stdout.write(JSON.stringify(await child(JSON.parse(values.child) as RunSpec)));
+} else {
+  const files = Number(values.files);
+  const lib = await library(files);
+  const long = await longTracks(Number(values['long-files']), Number(values['long-seconds']));
+  const runs: RunResult[] = [];
+  for (const [corpus, dir] of [
+    [`library (${files} files)`, lib],
+    [`long (${values['long-files']} x ${values['long-seconds']} s)`, long],
+  ] as const) {
+    for (const decoder of ['ffmpeg', 'wasm'] as const) {
+      for (const wholeFile of [false, true]) {
+        const r = await run({ corpus, dir, decoder, wholeFile });
+        runs.push(r);
+        console.error(
+          `${corpus} ${decoder} ${wholeFile ? 'whole' : 'stream'}: ${r.realtime.toFixed(0)}x realtime`,
+        );
+      }
+    }
+  }
+  console.table(
+    runs.map((r) => ({
+      corpus: r.corpus,
+      decoder: r.decoder,
+      decode: r.wholeFile ? 'whole file' : 'streaming',
+      files: r.files,
+      failed: r.failed,
+      'audio s': r.audioSeconds.toFixed(0),
+      'wall s': r.wallSeconds.toFixed(1),
+      'x realtime': r.realtime.toFixed(0),
+      'CPU s': r.cpuSeconds.toFixed(1),
+      'x realtime per core': r.realtimePerCore.toFixed(0),
+      'peak RSS MB': r.peakRssMb.toFixed(0),
+      'incl. ffmpeg MB': r.peakWithDecodersMb.toFixed(0),
+    })),
+  );
+  const find = (corpus: string, decoder: string, whole: boolean) =>
+    runs.find((r) => r.corpus.startsWith(corpus) && r.decoder === decoder && r.wholeFile === whole)!;
+  const summary = {
+    realtimeAllCores: find('library', 'ffmpeg', false).realtime,
+    memorySavingLong: 1 - find('long', 'ffmpeg', false).peakRssMb / find('long', 'ffmpeg', true).peakRssMb,
+    memorySavingLibrary:
+      1 - find('library', 'ffmpeg', false).peakRssMb / find('library', 'ffmpeg', true).peakRssMb,
+    memorySavingLongWasm: 1 - find('long', 'wasm', false).peakRssMb / find('long', 'wasm', true).peakRssMb,
+  };
+  console.log(
+    `ffmpeg streaming on ${threads} threads: ${summary.realtimeAllCores.toFixed(0)}x realtime (target ≥ 100x); ` +
+      `peak RSS ${(summary.memorySavingLong * 100).toFixed(0)} % below whole-file decoding on full-length tracks, ` +
+      `${(summary.memorySavingLibrary * 100).toFixed(0)} % on the short library tracks (target ≥ 30 %)`,
+  );
+  await mkdir('bench/results', { recursive: true });
+  await writeFile(
+    'bench/results/analysis.json',
+    `${JSON.stringify({ at: new Date().toISOString(), cores: os.availableParallelism(), threads, summary, runs }, null, 2)}\n`,
+  );
+}

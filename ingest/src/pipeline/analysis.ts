@@ -1,0 +1,105 @@
+import type { Redis } from 'ioredis';
+import { isPermanentAnalysisError, type AnalysisPool } from '@tonegraph/audio-analysis';
+import type { AnalysisStore, TrackRef } from '@tonegraph/analysis/store';
+import type { Db } from '@tonegraph/catalog/db';
+import type { Logger } from '@tonegraph/logger';
+import { analysisCompletedChannel, type AnalysisCompletedEvent } from '@tonegraph/topics';
+import { finishIfDone, recordError, settleAnalysis } from '../catalog/jobs.ts';
+import type { ProgressPublisher } from '../progress.ts';
+import type { AnalysisJob } from '../queue/topology.ts';
+
+export interface AnalysisDeps {
+  readonly db: Db;
+  readonly store: AnalysisStore;
+  readonly pool: AnalysisPool;
+  readonly progress: ProgressPublisher;
+  readonly redis: Redis;
+  readonly redisPrefix: string;
+  readonly analyzerVersion: string;
+  readonly log: Logger;
+}
+
+export interface AnalysisHandler {
+  handle: (job: AnalysisJob) => Promise<void>;
+  /** Records a job that kept failing transiently as an ImportError before it is dead-lettered. */
+  gaveUp: (job: AnalysisJob, reason: string) => Promise<void>;
+}
+
+/**
+ * The analysis stage: links the track to its content's analysis, analysing
+ * the audio in the worker pool only when no analysis of that content (at
+ * this analyser version) exists yet, then settles the file in the job's
+ * ledger. Undecodable audio is an ImportError (stage `analysis`); anything
+ * else is thrown for a retry. Idempotent: a redelivery re-links and
+ * settles nothing twice.
+ */
+export function createAnalysisHandler(deps: AnalysisDeps): AnalysisHandler {
+  const { db, store, log } = deps;
+
+  const announce = async (refs: readonly TrackRef[], status: 'done' | 'failed', error: string | null) => {
+    const at = new Date().toISOString();
+    for (const ref of refs) {
+      const event: AnalysisCompletedEvent = {
+        trackId: ref.trackId,
+        libraryId: ref.libraryId,
+        albumId: ref.albumId,
+        status,
+        error,
+        analyzerVersion: deps.analyzerVersion,
+        at,
+      };
+      await deps.redis
+        .publish(analysisCompletedChannel(deps.redisPrefix, ref.libraryId), JSON.stringify(event))
+        .catch((err: unknown) => log.warn({ err, trackId: ref.trackId }, 'analysis event not published'));
+    }
+  };
+
+  const settle = async (job: AnalysisJob, state: 'done' | 'failed', reason?: string) => {
+    await db.transaction(async (tx) => {
+      if (reason) await recordError(tx, job.jobId, job.path, 'analysis', reason);
+      await settleAnalysis(tx, job.jobId, job.path, state);
+    });
+    const counters = await finishIfDone(db, job.jobId);
+    if (counters) deps.progress.publish(counters);
+  };
+
+  const fail = async (job: AnalysisJob, reason: string) => {
+    if (await store.markFailed(job.trackId, reason))
+      await announce(
+        [{ trackId: job.trackId, libraryId: job.libraryId, albumId: job.albumId }],
+        'failed',
+        reason,
+      );
+    await settle(job, 'failed', reason);
+  };
+
+  return {
+    async handle(job) {
+      const linked = await store.linkTrack({
+        trackId: job.trackId,
+        contentHash: job.contentHash,
+        libraryId: job.libraryId,
+        albumId: job.albumId,
+      });
+      if (linked === 'pending') {
+        await store.markAnalyzing(job.trackId);
+        let analysis;
+        try {
+          analysis = await deps.pool.analyze(job.path);
+        } catch (error) {
+          if (!isPermanentAnalysisError(error)) throw error;
+          const reason = error instanceof Error ? error.message : String(error);
+          log.info({ jobId: job.jobId, path: job.path, reason }, 'audio not analysable');
+          await fail(job, reason);
+          return;
+        }
+        const { completed } = await store.saveAnalysis(job.contentHash, analysis);
+        await announce(completed, 'done', null);
+      }
+      await settle(job, 'done');
+    },
+    async gaveUp(job, reason) {
+      await fail(job, reason);
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { AnalysisTimeoutError, UndecodableAudioError } from './errors.ts';
+import { ffmpegDecoder } from './decode/ffmpeg.ts';
+import type { Decoder } from './decode/types.ts';
+import { probeAudio } from './probe.ts';
+import { TrackAnalyser } from './track-analyser.ts';
+import type { TempoOptions } from './analysers/tempo.ts';
+import type { TrackAnalysis } from './types.ts';
+
+export interface AnalyzeFileOptions {
+  /** Aborting kills the decoder and rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Whole analysis deadline, decoder killed when it passes; default none. */
+  readonly timeoutMs?: number;
+  /** Larger files are rejected as UndecodableAudioError before decoding; default none. */
+  readonly maxFileBytes?: number;
+  /** Longer audio is rejected (from the headers, and again while decoding); default none. */
+  readonly maxDurationSeconds?: number;
+  /** Tempo search range; default 70–180 BPM. */
+  readonly tempo?: TempoOptions;
+  /** Decoder to use; default ffmpeg. */
+  readonly decoder?: Decoder;
+  /** Benchmark baseline: decode the whole file into memory before analysing. Default false. */
+  readonly wholeFile?: boolean;
+}
+
+/**
+ * Probes, decodes and analyses one file in the calling thread, streaming:
+ * PCM flows from the decoder through every analyser chunk by chunk. The
+ * worker pool runs this in its workers; call it directly only off the
+ * event loop's critical path (it is CPU-bound).
+ */
+export async function analyzeFile(path: string, options: AnalyzeFileOptions = {}): Promise<TrackAnalysis> {
+  const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+  const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+  const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+  try {
+    const info = await probeAudio(path, { signal });
+    signal?.throwIfAborted();
+    if (options.maxFileBytes !== undefined && info.bytes > options.maxFileBytes) {
+      throw new UndecodableAudioError(
+        path,
+        `file is ${info.bytes} bytes, over the limit of ${options.maxFileBytes}`,
+      );
+    }
+    if (options.maxDurationSeconds !== undefined && info.durationSeconds > options.maxDurationSeconds) {
+      throw new UndecodableAudioError(
+        path,
+        `audio is ${info.durationSeconds.toFixed(0)} s long, over the limit of ${options.maxDurationSeconds} s`,
+      );
+    }
+    const format = { sampleRate: info.sampleRate, channels: info.channels };
+    const analyser = new TrackAnalyser(format, {
+      tempo: options.tempo,
+      expectedFrames: Math.round(info.durationSeconds * info.sampleRate),
+    });
+    const decoder = options.decoder ?? ffmpegDecoder;
+    const pcm = decoder.decode(path, format, {
+      signal,
+      wholeFile: options.wholeFile,
+      maxFrames:
+        options.maxDurationSeconds === undefined
+          ? undefined
+          : Math.ceil(options.maxDurationSeconds * 1.05 * info.sampleRate) + info.sampleRate,
+    });
+    for await (const chunk of pcm) {
+      analyser.push(chunk);
+      // Analysis is synchronous per chunk; check between chunks so a timeout stops CPU work too.
+      signal?.throwIfAborted();
+    }
+    const decodedSeconds = analyser.frames / info.sampleRate;
+    if (info.exactDuration && decodedSeconds < 0.9 * info.durationSeconds - 0.5) {
+      // ffmpeg exits 0 on a file cut short; the container's own length tells.
+      throw new UndecodableAudioError(
+        path,
+        `truncated: decoded ${decodedSeconds.toFixed(1)} s of ${info.durationSeconds.toFixed(1)} s`,
+      );
+    }
+    return analyser.finish();
+  } catch (error) {
+    if (timeout?.aborted && !options.signal?.aborted) {
+      throw new AnalysisTimeoutError(path, options.timeoutMs!, { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,24 @@
+export type * from './types.ts';
+export { analyzeFile, type AnalyzeFileOptions } from './analyze-file.ts';
+export { createAnalysisPool, type AnalysisPool, type AnalysisPoolOptions } from './pool.ts';
+export {
+  AnalysisQueueFullError,
+  AnalysisTimeoutError,
+  AnalysisWorkerError,
+  UndecodableAudioError,
+  isPermanentAnalysisError,
+} from './errors.ts';
+export { albumLoudness, albumReplayGain, replayGainDb, REPLAY_GAIN_REFERENCE_LUFS } from './replay-gain.ts';
+export {
+  ANALYZER_VERSION,
+  TrackAnalyser,
+  type PcmFormat,
+  type TrackAnalyserOptions,
+} from './track-analyser.ts';
+export { probeAudio, type AudioInfo } from './probe.ts';
+export { ffmpegDecoder } from './decode/ffmpeg.ts';
+export { wasmDecoder } from './decode/wasm.ts';
+export type { Decoder, DecodeOptions } from './decode/types.ts';
+export type { TempoOptions } from './analysers/tempo.ts';
+export { describeKey } from './analysers/key-names.ts';
+export { GATING_HISTOGRAM_STEP_LU } from './analysers/loudness.ts';

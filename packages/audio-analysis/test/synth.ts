@@ -1,0 +1,79 @@
+// Synthetic test signals, generated in code so their tempo and key are known exactly.
+
+/** A seeded PRNG (mulberry32): the same "noise" on every run. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A drum pattern at `bpm`: a kick (decaying 55 Hz thump) on every beat, a
+ * snare (noise burst) on beats 2 and 4, over a white-noise floor at -30 dB.
+ */
+export function beatPattern(bpm: number, seconds: number, rate: number, seed = 1): Float32Array {
+  const out = new Float32Array(Math.round(seconds * rate));
+  const rnd = random(seed);
+  for (let i = 0; i < out.length; i++) out[i] = 0.03 * (rnd() * 2 - 1);
+  const beat = (60 / bpm) * rate;
+  for (let b = 0; b * beat < out.length; b++) {
+    const start = Math.round(b * beat);
+    for (let i = 0; i < 0.25 * rate && start + i < out.length; i++) {
+      const t = i / rate;
+      out[start + i]! +=
+        0.6 * Math.exp(-t / 0.06) * Math.sin(2 * Math.PI * (55 + 60 * Math.exp(-t / 0.02)) * t);
+      if (b % 2 === 1) out[start + i]! += 0.35 * Math.exp(-t / 0.04) * (rnd() * 2 - 1);
+    }
+  }
+  return out;
+}
+
+const MAJOR_SCALE = [0, 2, 4, 5, 7, 9, 11];
+const HARMONIC_MINOR = [0, 2, 3, 5, 7, 8, 11];
+
+/**
+ * A chord progression in a key: I–IV–V–I then I–vi–ii–V–I (major) or
+ * i–iv–V–i then i–VI–iv–V–i (harmonic minor), root-position triads around
+ * middle C with six harmonics each (amplitude 1/h), half-second chords
+ * with a short attack and release, plus a bass note an octave down.
+ */
+export function chordProgression(tonic: number, mode: 'major' | 'minor', rate: number): Float32Array {
+  const scale = mode === 'major' ? MAJOR_SCALE : HARMONIC_MINOR;
+  const degrees = [0, 3, 4, 0, 0, 5, 1, 4, 0];
+  const chordSeconds = 0.8;
+  const out = new Float32Array(Math.round(degrees.length * chordSeconds * rate));
+  const n = Math.round(chordSeconds * rate);
+  for (const [k, degree] of degrees.entries()) {
+    const notes = [0, 2, 4].map((step) => {
+      const idx = degree + step;
+      return scale[idx % 7]! + 12 * Math.floor(idx / 7);
+    });
+    // Around middle C (MIDI 60), tonic transposed into C..B.
+    const midis = [...notes.map((s) => 60 + tonic + s), 48 + tonic + notes[0]!];
+    for (const midi of midis) {
+      const f0 = 440 * 2 ** ((midi - 69) / 12);
+      for (let h = 1; h <= 6; h++) {
+        const w = 2 * Math.PI * f0 * h;
+        if (f0 * h > 0.45 * rate) break;
+        const amp = 0.05 / h;
+        for (let i = 0; i < n; i++) {
+          const env = Math.min(1, i / (0.02 * rate), (n - i) / (0.05 * rate));
+          out[k * n + i]! += amp * env * Math.sin((w * i) / rate);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Interleaves one mono signal into `channels` identical channels. */
+export function toChannels(mono: Float32Array, channels: number): Float32Array {
+  const out = new Float32Array(mono.length * channels);
+  for (let i = 0; i < mono.length; i++) for (let c = 0; c < channels; c++) out[i * channels + c] = mono[i]!;
+  return out;
+}

@@ -1,0 +1,31 @@
+import { createLifecycle } from '@tonegraph/lifecycle';
+import { createLogger } from '@tonegraph/logger';
+import { loadLibraryGraphConfig } from './config.ts';
+import { createDriver } from './driver.ts';
+import { createServer } from './server.ts';
+import { createGraphSync } from './sync.ts';
+
+const config = loadLibraryGraphConfig();
+const log = createLogger({ service: 'library-graph', level: config.LOG_LEVEL });
+const lifecycle = createLifecycle({ log });
+lifecycle.handleSignals();
+
+const driver = createDriver(config.NEO4J_URL, {
+  user: config.NEO4J_USER,
+  password: config.NEO4J_PASSWORD,
+  poolSize: config.NEO4J_POOL_SIZE,
+});
+lifecycle.defer('neo4j', () => driver.close());
+
+// Constraints and indexes the queries rely on; idempotent.
+const sync = createGraphSync(driver, { database: config.NEO4J_DATABASE });
+await sync.ensureSchema();
+
+const server = await createServer({ driver, database: config.NEO4J_DATABASE, log });
+lifecycle.defer('http', () => server.stop());
+
+await new Promise<void>((resolve, reject) => {
+  server.httpServer.once('error', reject);
+  server.httpServer.listen(config.PORT, config.HOST, resolve);
+});
+log.info({ url: `http://${config.HOST}:${config.PORT}/graphql` }, 'library-graph listening');
