@@ -11,6 +11,15 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
     .string()
     .regex(/^[A-Za-z0-9_-]{1,63}$/, 'expected a MongoDB database name')
     .default('tonegraph'),
+  /** The library graph (Neo4j); without it, the graph stage is off. */
+  NEO4J_URL: servicesSchema.shape.NEO4J_URL.optional(),
+  NEO4J_USER: z.string().optional(),
+  NEO4J_PASSWORD: z.string().optional(),
+  NEO4J_DATABASE: z.string().optional(),
+  /** `auto`: keep the library graph when NEO4J_URL is set; `off`: don't. */
+  INGEST_GRAPH: z.enum(['auto', 'off']).default('auto'),
+  /** Graph sync jobs (one per committed batch) in flight at once. */
+  GRAPH_CONCURRENCY: env.int(4, 1, 64),
   /** `auto`: analyse audio when MONGO_URL is set; `off`: tags and formats only. */
   INGEST_ANALYSIS: z.enum(['auto', 'off']).default('auto'),
   /** Decoding and analysis threads (the worker pool). */

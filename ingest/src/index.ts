@@ -4,6 +4,8 @@ import { createScanPublisher } from '@tonegraph/catalog/queue';
 import { connectMongo } from '@tonegraph/analysis/db';
 import { createAnalysisStore } from '@tonegraph/analysis/store';
 import { ANALYZER_VERSION, createAnalysisPool } from '@tonegraph/audio-analysis';
+import { createDriver } from '@tonegraph/library-graph/driver';
+import { createGraphSync } from '@tonegraph/library-graph/sync';
 import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
 import { loadIngestConfig } from './config.ts';
@@ -27,6 +29,7 @@ const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
 lifecycle.defer('redis', () => redis.quit());
 
 const analysis = await startAnalysis();
+const graph = await startGraph();
 
 const metrics = createMetrics();
 const ingest = await startIngest({
@@ -44,6 +47,24 @@ const ingest = await startIngest({
   log,
 });
 lifecycle.defer('pipeline', () => ingest.stop(20_000));
+
+/** The graph stage's sync, when NEO4J_URL is set and the graph is not off. */
+async function startGraph() {
+  if (!config.NEO4J_URL || config.INGEST_GRAPH === 'off') {
+    log.info('library graph off (set NEO4J_URL to keep it)');
+    return undefined;
+  }
+  const driver = createDriver(config.NEO4J_URL, {
+    ...(config.NEO4J_USER ? { user: config.NEO4J_USER } : {}),
+    ...(config.NEO4J_PASSWORD ? { password: config.NEO4J_PASSWORD } : {}),
+    poolSize: 20,
+  });
+  lifecycle.defer('neo4j', () => driver.close());
+  const sync = createGraphSync(driver, { database: config.NEO4J_DATABASE });
+  lifecycle.defer('graph sync', () => sync.close());
+  await sync.ensureSchema();
+  return { sync, concurrency: config.GRAPH_CONCURRENCY };
+}
 
 /** The analysis stage's pool and store, when MONGO_URL is set and analysis is not off. */
 async function startAnalysis() {

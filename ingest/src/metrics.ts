@@ -49,6 +49,12 @@ export function createMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
+    graphSyncs: new Counter({
+      name: 'tonegraph_ingest_graph_syncs_total',
+      help: 'Library-graph sync jobs handled, by result (done, failed, retried, dead)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     /** The most file jobs that were in flight at once. */
     peak: () => peak,
     started() {

@@ -5,11 +5,13 @@ import { finishIfDone, recordError, settleFile } from './catalog/jobs.ts';
 import type { AnalysisPool } from '@tonegraph/audio-analysis';
 import type { AnalysisStore } from '@tonegraph/analysis/store';
 import { createAnalysisHandler } from './pipeline/analysis.ts';
+import type { GraphSync } from '@tonegraph/library-graph/sync';
 import { createFileHandler } from './pipeline/file.ts';
+import { createGraphHandler } from './pipeline/graph.ts';
 import { handleScan } from './pipeline/scan.ts';
 import type { Metrics } from './metrics.ts';
 import { createProgressPublisher } from './progress.ts';
-import type { AnalysisJob, QueueNames } from './queue/topology.ts';
+import type { AnalysisJob, GraphJob, QueueNames } from './queue/topology.ts';
 import { startWorker, type Worker } from './queue/worker.ts';
 
 /** Everything an ingest process runs on; `index.ts` builds it from config. */
@@ -33,6 +35,12 @@ export interface IngestDeps {
     /** Analysis jobs in flight at once. */
     readonly concurrency: number;
   };
+  /** The library-graph sync stage; without it, the graph is not kept. */
+  readonly graph?: {
+    readonly sync: GraphSync;
+    /** Graph sync jobs (batches of tracks) in flight at once. */
+    readonly concurrency: number;
+  };
 }
 
 export interface Ingest {
@@ -51,13 +59,26 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   const enqueueAnalysis = deps.analysis
     ? async (jobs: readonly AnalysisJob[]) => (await started.promise).enqueueAnalysis(jobs)
     : undefined;
+  const enqueueGraph = deps.graph
+    ? async (jobs: readonly GraphJob[]) => (await started.promise).enqueueGraph(jobs)
+    : undefined;
   const handleFile = createFileHandler({
     db,
     progress,
     log,
     sequential: deps.sequential,
     ...(enqueueAnalysis ? { enqueueAnalysis } : {}),
+    ...(enqueueGraph ? { enqueueGraph } : {}),
   });
+  const graph = deps.graph && {
+    ...createGraphHandler({
+      db,
+      sync: deps.graph.sync,
+      log: log.child({ stage: 'graph' }),
+      ...(deps.analysis ? { analyses: deps.analysis.store } : {}),
+    }),
+    concurrency: deps.sequential ? 1 : deps.graph.concurrency,
+  };
   const analysis = deps.analysis && {
     ...createAnalysisHandler({
       db,
@@ -68,6 +89,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       redis: deps.redis,
       redisPrefix: deps.redisPrefix,
       analyzerVersion: deps.analysis.analyzerVersion,
+      ...(deps.graph ? { graph: deps.graph.sync } : {}),
     }),
     // Sequential mode: one analysis at a time, too.
     concurrency: deps.sequential ? 1 : deps.analysis.concurrency,
@@ -75,6 +97,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   const worker = await startWorker(
     {
       ...(analysis ? { analysis } : {}),
+      ...(graph ? { graph } : {}),
       scan: (request, enqueue) => handleScan({ db, progress, log, enqueue }, request),
       file: handleFile,
       async gaveUp(job, reason) {

@@ -32,7 +32,7 @@ export interface JobRow {
 
 /** A fresh catalog database and isolated queues, with an ingest pipeline running on them. */
 export async function startHarness(
-  options: { sequential?: boolean; analysis?: IngestDeps['analysis'] } = {},
+  options: { sequential?: boolean; analysis?: IngestDeps['analysis']; graph?: IngestDeps['graph'] } = {},
 ): Promise<IngestHarness> {
   const services = testServices();
   const testDb: TestDatabase = await createTestDatabase(services.DATABASE_URL);
@@ -49,6 +49,7 @@ export async function startHarness(
     concurrency: 32,
     sequential: options.sequential ?? false,
     ...(options.analysis ? { analysis: options.analysis } : {}),
+    ...(options.graph ? { graph: options.graph } : {}),
     maxRetries: 1,
     retryDelayMs: 200,
     redisPrefix: iso.redisPrefix,

@@ -160,27 +160,30 @@ export async function recordError(
  * waits for has ended; returns the counters either way.
  */
 export async function finishIfDone(db: Executor, jobId: string): Promise<JobCounters | undefined> {
-  const [done] = await db
-    .update(importJobs)
-    .set({ status: 'COMPLETED', finishedAt: sql`now()` })
-    .where(
-      and(
-        eq(importJobs.id, jobId),
-        eq(importJobs.status, 'RUNNING'),
-        sql`${importJobs.processed} >= ${importJobs.total}`,
-        sql`${importJobs.analysisDone} + ${importJobs.analysisFailed} >= ${importJobs.analysisTotal}`,
-      ),
-    )
-    .returning(counterColumns);
-  if (done) {
-    await db
-      .update(libraries)
-      .set({ status: 'ONLINE', lastScannedAt: sql`now()` })
-      .where(eq(libraries.id, done.libraryId));
-    return toCounters(done);
-  }
-  const [row] = await db.select(counterColumns).from(importJobs).where(eq(importJobs.id, jobId));
-  return row && toCounters(row);
+  // One transaction: nobody sees the job completed while its library still says SCANNING.
+  return db.transaction(async (tx) => {
+    const [done] = await tx
+      .update(importJobs)
+      .set({ status: 'COMPLETED', finishedAt: sql`now()` })
+      .where(
+        and(
+          eq(importJobs.id, jobId),
+          eq(importJobs.status, 'RUNNING'),
+          sql`${importJobs.processed} >= ${importJobs.total}`,
+          sql`${importJobs.analysisDone} + ${importJobs.analysisFailed} >= ${importJobs.analysisTotal}`,
+        ),
+      )
+      .returning(counterColumns);
+    if (done) {
+      await tx
+        .update(libraries)
+        .set({ status: 'ONLINE', lastScannedAt: sql`now()` })
+        .where(eq(libraries.id, done.libraryId));
+      return toCounters(done);
+    }
+    const [row] = await tx.select(counterColumns).from(importJobs).where(eq(importJobs.id, jobId));
+    return row && toCounters(row);
+  });
 }
 
 /**

@@ -176,14 +176,14 @@ export async function upsertTracks(tx: Tx, batch: readonly FileFacts[]): Promise
   return new Map(saved.map((r) => [r.path, { id: r.id, albumId: r.albumId }]));
 }
 
-/** Removes the tracks of deleted files; their artists and albums stay. */
-export async function deleteTracks(tx: Tx, libraryId: string, paths: readonly string[]): Promise<number> {
-  if (paths.length === 0) return 0;
+/** Removes the tracks of deleted files (their artists and albums stay); returns their ids. */
+export async function deleteTracks(tx: Tx, libraryId: string, paths: readonly string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
   const rows = await tx
     .delete(tracks)
     .where(and(eq(tracks.libraryId, libraryId), inArray(tracks.filePath, [...paths])))
     .returning({ id: tracks.id });
-  return rows.length;
+  return rows.map((r) => r.id);
 }
 
 /** Points a track at the file's new path: a moved file keeps its id. */

@@ -2,10 +2,12 @@ import type { Redis } from 'ioredis';
 import { isPermanentAnalysisError, type AnalysisPool } from '@tonegraph/audio-analysis';
 import type { AnalysisStore, TrackRef } from '@tonegraph/analysis/store';
 import type { Db } from '@tonegraph/catalog/db';
+import type { GraphSync } from '@tonegraph/library-graph/sync';
 import type { Logger } from '@tonegraph/logger';
 import { analysisCompletedChannel, type AnalysisCompletedEvent } from '@tonegraph/topics';
 import { finishIfDone, recordError, settleAnalysis } from '../catalog/jobs.ts';
 import type { ProgressPublisher } from '../progress.ts';
+import { graphFeatures } from './graph.ts';
 import type { AnalysisJob } from '../queue/topology.ts';
 
 export interface AnalysisDeps {
@@ -16,6 +18,8 @@ export interface AnalysisDeps {
   readonly redis: Redis;
   readonly redisPrefix: string;
   readonly analyzerVersion: string;
+  /** The library graph, whose similarity follows each new analysis. */
+  readonly graph?: GraphSync;
   readonly log: Logger;
 }
 
@@ -94,6 +98,18 @@ export function createAnalysisHandler(deps: AnalysisDeps): AnalysisHandler {
           return;
         }
         const { completed } = await store.saveAnalysis(job.contentHash, analysis);
+        if (deps.graph && completed.length > 0) {
+          const features = graphFeatures({
+            tempo: analysis.tempo,
+            key: analysis.key,
+            loudness: analysis.loudness,
+          });
+          // Tracks not in the graph yet get these features from the graph stage instead.
+          await deps.graph.updateSimilarity(
+            completed.map((c) => c.trackId),
+            Object.fromEntries(completed.map((c) => [c.trackId, features])),
+          );
+        }
         await announce(completed, 'done', null);
       }
       await settle(job, 'done');

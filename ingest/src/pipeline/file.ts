@@ -6,7 +6,7 @@ import { deleteTracks, upsertTracks, type FileFacts } from '../catalog/write.ts'
 import { PermanentFileError } from '../errors.ts';
 import { readMetadata } from '../metadata/extract.ts';
 import type { ProgressPublisher } from '../progress.ts';
-import type { AnalysisJob, FileJob } from '../queue/topology.ts';
+import type { AnalysisJob, FileJob, GraphJob } from '../queue/topology.ts';
 import { hashFile } from '../scanner/hash.ts';
 import { createBatcher } from './batcher.ts';
 
@@ -25,6 +25,8 @@ export interface FileDeps {
    * analysis stage is idempotent).
    */
   readonly enqueueAnalysis?: (jobs: readonly AnalysisJob[]) => Promise<void>;
+  /** Queues the library-graph sync of committed or deleted tracks, likewise. */
+  readonly enqueueGraph?: (jobs: readonly GraphJob[]) => Promise<void>;
 }
 
 /** The file handler, with the batcher its commits share. */
@@ -70,6 +72,12 @@ export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<voi
         }
         await deps.enqueueAnalysis(jobs);
       }
+      if (deps.enqueueGraph && saved.size > 0) {
+        const first = items[0]!.job;
+        await deps.enqueueGraph([
+          { jobId: first.jobId, path: first.path, upsert: [...saved.values()].map((t) => t.id), remove: [] },
+        ]);
+      }
       await reportProgress(items.map((i) => i.job.jobId));
     },
     { maxSize: deps.sequential ? 1 : (deps.batchSize ?? 64), maxWaitMs: 20 },
@@ -83,10 +91,12 @@ export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<voi
   return async function handleFile(job: FileJob): Promise<void> {
     try {
       if (job.action === 'delete') {
-        await db.transaction(async (tx) => {
-          await deleteTracks(tx, job.libraryId, [job.path]);
+        const removed = await db.transaction(async (tx) => {
+          const ids = await deleteTracks(tx, job.libraryId, [job.path]);
           await settleFile(tx, job.jobId, job.path, 'done');
+          return ids;
         });
+        await removeFromGraph(deps, job, removed);
         await reportProgress([job.jobId]);
         return;
       }
@@ -108,6 +118,16 @@ export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<voi
   };
 }
 
+/**
+ * Queues the graph removal of deleted tracks. A redelivered delete finds no
+ * track left in the catalog; the graph sync of the first delivery, or the
+ * next scan, covers it.
+ */
+async function removeFromGraph(deps: FileDeps, job: FileJob, trackIds: readonly string[]): Promise<void> {
+  if (!deps.enqueueGraph || trackIds.length === 0) return;
+  await deps.enqueueGraph([{ jobId: job.jobId, path: job.path, upsert: [], remove: [...trackIds] }]);
+}
+
 /** Stats, hashes and parses a file; undefined when it was deleted since the scan (handled here). */
 async function readFile(deps: FileDeps, job: FileJob): Promise<FileFacts | undefined> {
   let info;
@@ -116,10 +136,12 @@ async function readFile(deps: FileDeps, job: FileJob): Promise<FileFacts | undef
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     // Deleted since the scan: the catalog follows the disk.
-    await deps.db.transaction(async (tx) => {
-      await deleteTracks(tx, job.libraryId, [job.path]);
+    const removed = await deps.db.transaction(async (tx) => {
+      const ids = await deleteTracks(tx, job.libraryId, [job.path]);
       await settleFile(tx, job.jobId, job.path, 'skipped');
+      return ids;
     });
+    await removeFromGraph(deps, job, removed);
     return undefined;
   }
   const [contentHash, meta] = deps.sequential

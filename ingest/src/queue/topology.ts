@@ -10,6 +10,10 @@ export interface QueueNames {
   readonly analysis: string;
   readonly analysisRetry: string;
   readonly analysisDead: string;
+  /** Library-graph sync jobs. */
+  readonly graph: string;
+  readonly graphRetry: string;
+  readonly graphDead: string;
 }
 
 export function queueNames(prefix: string, scanQueue: string): QueueNames {
@@ -21,6 +25,9 @@ export function queueNames(prefix: string, scanQueue: string): QueueNames {
     analysis: `${prefix}.analysis`,
     analysisRetry: `${prefix}.analysis.retry`,
     analysisDead: `${prefix}.analysis.dead`,
+    graph: `${prefix}.graph`,
+    graphRetry: `${prefix}.graph.retry`,
+    graphDead: `${prefix}.graph.dead`,
   };
 }
 
@@ -33,6 +40,9 @@ export const allQueues = (n: QueueNames): string[] => [
   n.analysis,
   n.analysisRetry,
   n.analysisDead,
+  n.graph,
+  n.graphRetry,
+  n.graphDead,
 ];
 
 /**
@@ -49,6 +59,7 @@ export async function assertTopology(
   for (const [queue, retry, dead] of [
     [names.files, names.retry, names.dead],
     [names.analysis, names.analysisRetry, names.analysisDead],
+    [names.graph, names.graphRetry, names.graphDead],
   ] as const) {
     await channel.assertQueue(dead, { durable: true });
     await channel.assertQueue(queue, { durable: true, deadLetterExchange: '', deadLetterRoutingKey: dead });
@@ -88,3 +99,15 @@ export interface ScanRequest {
 }
 
 export const RETRIES_HEADER = 'x-tonegraph-retries';
+
+/**
+ * A library-graph sync job: tracks of one committed batch to upsert into
+ * the graph (read back from the catalog), or deleted tracks to remove.
+ */
+export interface GraphJob {
+  readonly jobId: string;
+  /** A path of the batch, for logs. */
+  readonly path: string;
+  readonly upsert: readonly string[];
+  readonly remove: readonly string[];
+}

@@ -7,6 +7,7 @@ import {
   assertTopology,
   type AnalysisJob,
   type FileJob,
+  type GraphJob,
   type QueueNames,
   type ScanRequest,
 } from './topology.ts';
@@ -23,6 +24,12 @@ export interface Handlers {
     handle: (job: AnalysisJob) => Promise<void>;
     gaveUp: (job: AnalysisJob, reason: string) => Promise<void>;
     /** Analysis jobs in flight at once (the consumer's prefetch). */
+    concurrency: number;
+  };
+  /** The library-graph sync stage, when this process runs it. */
+  graph?: {
+    handle: (job: GraphJob) => Promise<void>;
+    gaveUp: (job: GraphJob, reason: string) => Promise<void>;
     concurrency: number;
   };
 }
@@ -53,6 +60,8 @@ export interface Worker {
   connected(): boolean;
   /** Queues analysis jobs; resolves once the broker has confirmed them. */
   enqueueAnalysis(jobs: readonly AnalysisJob[]): Promise<void>;
+  /** Queues graph sync jobs; resolves once the broker has confirmed them. */
+  enqueueGraph(jobs: readonly GraphJob[]): Promise<void>;
   /** File jobs being handled right now. */
   inFlight(): number;
   /** Stops consuming, waits up to `deadlineMs` for jobs in flight, then closes. Idempotent. */
@@ -199,25 +208,41 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
       () => opts.metrics?.duration.startTimer() ?? (() => {}),
     );
     current.tags.push([files, fileConsumer.consumerTag]);
-    if (handlers.analysis) {
-      const analyses = await conn.createConfirmChannel();
-      await analyses.prefetch(handlers.analysis.concurrency);
-      const analysisStage: Stage<AnalysisJob> = {
-        name: 'analysis',
-        queue: names.analysis,
-        retry: names.analysisRetry,
-        handle: handlers.analysis.handle,
-        gaveUp: handlers.analysis.gaveUp,
-        count: (result) => opts.metrics?.analyses.inc({ result }),
-      };
-      const consumer = await consumeStage(
-        analyses,
-        analysisStage,
+    const extra = async <J extends { jobId: string; path: string }>(
+      stage: Stage<J>,
+      concurrency: number,
+      timer?: () => () => void,
+    ) => {
+      const ch = await conn.createConfirmChannel();
+      await ch.prefetch(concurrency);
+      const consumer = await consumeStage(ch, stage, timer);
+      current!.tags.push([ch, consumer.consumerTag]);
+    };
+    if (handlers.analysis)
+      await extra(
+        {
+          name: 'analysis',
+          queue: names.analysis,
+          retry: names.analysisRetry,
+          handle: handlers.analysis.handle,
+          gaveUp: handlers.analysis.gaveUp,
+          count: (result) => opts.metrics?.analyses.inc({ result }),
+        },
+        handlers.analysis.concurrency,
         () => opts.metrics?.analysisDuration.startTimer() ?? (() => {}),
       );
-      current.tags.push([analyses, consumer.consumerTag]);
-    }
-    current.tags.push([scans, scanConsumer.consumerTag]);
+    if (handlers.graph)
+      await extra(
+        {
+          name: 'graph',
+          queue: names.graph,
+          retry: names.graphRetry,
+          handle: handlers.graph.handle,
+          gaveUp: handlers.graph.gaveUp,
+          count: (result) => opts.metrics?.graphSyncs.inc({ result }),
+        },
+        handlers.graph.concurrency,
+      );
     reconnectDelay = 500;
     log.info({ queues: names, concurrency: opts.concurrency }, 'consuming');
   };
@@ -289,6 +314,12 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
       if (!ch || !connection)
         throw Object.assign(new Error('broker connection is down'), { code: 'ECONNREFUSED' });
       await Promise.all(jobs.map((job) => publish(ch, names.analysis, job)));
+    },
+    async enqueueGraph(jobs) {
+      const ch = current?.files;
+      if (!ch || !connection)
+        throw Object.assign(new Error('broker connection is down'), { code: 'ECONNREFUSED' });
+      await Promise.all(jobs.map((job) => publish(ch, names.graph, job)));
     },
     stop(deadlineMs = 10_000) {
       stopped ??= (async () => {
