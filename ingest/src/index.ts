@@ -34,6 +34,7 @@ const graph = await startGraph();
 const metrics = createMetrics();
 const ingest = await startIngest({
   ...(analysis ? { analysis } : {}),
+  ...(graph ? { graph } : {}),
   metrics,
   db: database.db,
   redis,

@@ -49,13 +49,13 @@ export function createGraphHandler(deps: GraphDeps) {
       }
       if (job.remove.length > 0) await deps.sync.removeTracks(job.remove);
     },
-    async gaveUp(job: GraphJob, reason: string): Promise<void> {
+    gaveUp(job: GraphJob, reason: string): Promise<void> {
       // The catalog is intact; the next scan of the library syncs these tracks again.
       deps.log.error(
         { jobId: job.jobId, upsert: job.upsert.length, remove: job.remove.length, reason },
         'graph sync given up; dead-lettered',
       );
-      throw new Error(reason);
+      return Promise.reject(new Error(reason));
     },
   };
 }

@@ -207,7 +207,7 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
       fileStage,
       () => opts.metrics?.duration.startTimer() ?? (() => {}),
     );
-    current.tags.push([files, fileConsumer.consumerTag]);
+    current.tags.push([scans, scanConsumer.consumerTag], [files, fileConsumer.consumerTag]);
     const extra = async <J extends { jobId: string; path: string }>(
       stage: Stage<J>,
       concurrency: number,
