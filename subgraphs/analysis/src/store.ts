@@ -139,13 +139,17 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
     analyses,
 
     async ensureIndexes() {
-      await tracks.createIndexes([
+      const specs = [
         { key: { 'tempo.bpm': 1, _id: 1 }, name: 'tempo' },
         { key: { 'key.camelot': 1, 'tempo.bpm': 1 }, name: 'key_tempo' },
         { key: { libraryId: 1, status: 1 }, name: 'library_status' },
         { key: { albumId: 1 }, name: 'album' },
         { key: { contentHash: 1 }, name: 'content' },
-      ]);
+      ] as const;
+      // One at a time: FerretDB 1.24 panics (and drops the connection) when
+      // one createIndexes command names several indexes that already exist,
+      // i.e. on every start after the first.
+      for (const spec of specs) await tracks.createIndexes([spec]);
     },
 
     async hasAnalysis(contentHash) {

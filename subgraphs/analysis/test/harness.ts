@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
-import type { CommandStartedEvent, MongoClient } from 'mongodb';
+import type { CommandStartedEvent, Db, MongoClient } from 'mongodb';
 import { createLogger } from '@tonegraph/logger';
 import { isolation, testServices } from '@tonegraph/testing';
 import { connectMongo } from '../src/db.ts';
@@ -26,6 +26,8 @@ const PLUMBING = new Set([
 /** A store on a fresh database of its own, with every command it sends recorded. */
 export interface StoreFixture {
   readonly client: MongoClient;
+  /** The fixture's own database. */
+  readonly db: Db;
   readonly store: AnalysisStore;
   /** Commands sent since the last `resetCommands()`, e.g. `{ name: 'find', collection: 'tracks' }`. */
   readonly commands: { name: string; collection: unknown }[];
@@ -45,6 +47,7 @@ export async function createStoreFixture(analyzerVersion = '1'): Promise<StoreFi
   await store.ensureIndexes();
   return {
     client,
+    db,
     store,
     commands,
     resetCommands: () => void commands.splice(0),

@@ -156,3 +156,10 @@ test('removeTracks forgets tracks, keeps the shared analyses; bad hashes are ref
   await assert.rejects(f.store.linkTrack(link('not-a-hash')), TypeError);
   await assert.rejects(f.store.saveAnalysis('ABC', analysis()), TypeError);
 });
+
+test('ensureIndexes is safe to run on every start, by several processes at once', async () => {
+  const other = createAnalysisStore(f.db, { analyzerVersion: '1' });
+  await Promise.all([f.store.ensureIndexes(), other.ensureIndexes(), other.ensureIndexes()]);
+  const names = (await f.db.collection('tracks').indexes()).map((i) => i.name).sort();
+  assert.deepEqual(names, ['_id_', 'album', 'content', 'key_tempo', 'library_status', 'tempo']);
+});
