@@ -65,6 +65,10 @@ async function run(root: string, sequential: boolean) {
           SCAN_QUEUE: scanQueue,
           QUEUE_PREFIX: `tonegraph.${iso.tag}`,
           INGEST_SEQUENTIAL: String(sequential),
+          // The metadata pipeline alone: `npm run bench -- analysis` measures the analysis.
+          INGEST_ANALYSIS: 'off',
+          INGEST_GRAPH: 'off',
+          INGEST_WATCH_MODE: 'off',
           METRICS_PORT: String(port),
           LOG_LEVEL: 'warn',
         },

@@ -14,9 +14,9 @@ export interface ImportOptions {
 }
 
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
-const PROGRESS_FIELDS = 'status total processed failed skipped';
+const PROGRESS_FIELDS = 'status total processed failed skipped analysis { total processed failed }';
 
-/** Exit codes: 0 imported, 1 the job failed, 3 imported but some files could not be. */
+/** Exit codes: 0 imported, 1 the job failed, 3 imported but some files could not be read or analysed. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, someFilesFailed: 3 } as const;
 
 /**
@@ -51,7 +51,7 @@ export async function runImport(api: Api, options: ImportOptions): Promise<numbe
   await printErrors(api, jobId, options.out);
   if (options.watch) await watchLibrary(api, library.id, options.out);
   if (final.status !== 'COMPLETED') return EXIT.failed;
-  return final.failed > 0 ? EXIT.someFilesFailed : EXIT.ok;
+  return final.failed > 0 || (final.analysis?.failed ?? 0) > 0 ? EXIT.someFilesFailed : EXIT.ok;
 }
 
 async function findOrAddLibrary(api: Api, root: string, name: string) {

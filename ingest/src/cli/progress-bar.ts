@@ -5,6 +5,8 @@ export interface Progress {
   readonly processed: number;
   readonly failed: number;
   readonly skipped: number;
+  /** The audio analysis stage, when the platform analyses audio. */
+  readonly analysis?: { readonly total: number; readonly processed: number; readonly failed: number };
 }
 
 export interface ProgressBar {
@@ -42,7 +44,7 @@ export function createProgressBar(out: NodeJS.WriteStream, label: string): Progr
     return (
       `${label} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${p.processed}/${p.total} ` +
       `${Math.floor(fraction * 100)}% ${perSecond.toFixed(0)} files/s${eta} ` +
-      `failed ${p.failed} skipped ${p.skipped} ${p.status}`
+      `failed ${p.failed} skipped ${p.skipped}${stage(p)} ${p.status}`
     );
   };
 
@@ -59,6 +61,13 @@ export function createProgressBar(out: NodeJS.WriteStream, label: string): Progr
       out.write(tty ? `\r\x1b[2K${line(p)}\n` : `${line(p)}\n`);
     },
   };
+}
+
+/** The analysis stage's part of the line, once it has work. */
+function stage(p: Progress): string {
+  const a = p.analysis;
+  if (!a || a.total === 0) return '';
+  return ` | analysed ${a.processed}/${a.total}${a.failed > 0 ? ` (${a.failed} failed)` : ''}`;
 }
 
 export function formatDuration(seconds: number): string {
