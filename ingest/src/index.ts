@@ -103,6 +103,8 @@ if (config.INGEST_WATCH_MODE !== 'off') {
   lifecycle.defer('watcher', () => watching.close());
 }
 
+metrics.observeQueues(() => ingest.worker.queueDepths());
+
 const http = createMetricsServer(metrics, () => ingest.worker.connected());
 await new Promise<void>((resolve) => http.listen(config.METRICS_PORT, config.HOST, resolve));
 lifecycle.defer('metrics', () => new Promise((resolve) => http.close(resolve)));

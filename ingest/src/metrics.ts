@@ -4,6 +4,17 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** The ingest process's Prometheus metrics. */
 export function createMetrics() {
   const registry = new Registry();
+  let depths: () => Promise<Record<string, number>> = () => Promise.resolve({});
+  new Gauge({
+    name: 'tonegraph_ingest_queue_depth',
+    help: 'Messages waiting in each pipeline queue (files, analysis, graph, their retry and dead-letter queues)',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [queue, count] of Object.entries(await depths())) this.set({ queue }, count);
+    },
+  });
   collectDefaultMetrics({ register: registry, prefix: 'tonegraph_ingest_' });
   let current = 0;
   let peak = 0;
@@ -57,6 +68,10 @@ export function createMetrics() {
     }),
     /** The most file jobs that were in flight at once. */
     peak: () => peak,
+    /** Where the queue depths come from (the worker, once it runs). */
+    observeQueues(source: () => Promise<Record<string, number>>) {
+      depths = source;
+    },
     started() {
       inFlight.set(++current);
       if (current > peak) inFlightPeak.set((peak = current));

@@ -23,6 +23,7 @@ let stack: PrivateStack;
 let database: Database;
 let root: string;
 let ingest: ChildProcess | undefined;
+let metricsPort: number;
 
 before(
   async () => {
@@ -37,7 +38,7 @@ before(
         AMQP_URL: stack.env.AMQP_URL,
         SCAN_QUEUE: scanQueue,
         QUEUE_PREFIX: `tonegraph.${iso.tag}`,
-        METRICS_PORT: String(await freePort()),
+        METRICS_PORT: String((metricsPort = await freePort())),
         INGEST_CONCURRENCY: '16',
         INGEST_ANALYSIS: 'off',
         INGEST_MAX_RETRIES: '2',
@@ -138,3 +139,20 @@ test(
     t.diagnostic(`PostgreSQL restarted at ${at} of ${FILES} files`);
   },
 );
+
+test('/metrics shows the queue depths and what each stage handled', async () => {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  const prefix = `tonegraph.${iso.tag}`;
+  for (const queue of [`${prefix}.files`, `${prefix}.files.dead`, `${prefix}.analysis`, `${prefix}.graph`])
+    assert.equal(
+      value(
+        new RegExp(`^tonegraph_ingest_queue_depth\\{queue="${queue.replaceAll('.', '\\.')}"\\} (\\d+)$`, 'm'),
+      ),
+      0,
+      queue,
+    );
+  assert.ok(value(/^tonegraph_ingest_files_total\{result="done"\} (\d+)$/m) >= 2 * FILES);
+  assert.ok(value(/^tonegraph_ingest_files_in_flight_peak (\d+)$/m) > 1);
+  assert.match(text, /^tonegraph_ingest_file_duration_seconds_count \d+$/m);
+});

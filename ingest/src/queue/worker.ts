@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics.ts';
 import { isServiceOutage } from '../errors.ts';
 import {
   RETRIES_HEADER,
+  allQueues,
   assertTopology,
   type AnalysisJob,
   type FileJob,
@@ -60,6 +61,8 @@ export interface Worker {
   connected(): boolean;
   /** Queues analysis jobs; resolves once the broker has confirmed them. */
   enqueueAnalysis(jobs: readonly AnalysisJob[]): Promise<void>;
+  /** Messages waiting in each of the pipeline's queues, by queue name (empty while disconnected). */
+  queueDepths(): Promise<Record<string, number>>;
   /** Queues graph sync jobs; resolves once the broker has confirmed them. */
   enqueueGraph(jobs: readonly GraphJob[]): Promise<void>;
   /** File jobs being handled right now. */
@@ -314,6 +317,16 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
       if (!ch || !connection)
         throw Object.assign(new Error('broker connection is down'), { code: 'ECONNREFUSED' });
       await Promise.all(jobs.map((job) => publish(ch, names.analysis, job)));
+    },
+    async queueDepths() {
+      const ch = current?.scans;
+      if (!ch || !connection) return {};
+      const depths: Record<string, number> = {};
+      for (const queue of allQueues(names)) {
+        const info = await ch.checkQueue(queue).catch(() => undefined);
+        if (info) depths[queue] = info.messageCount;
+      }
+      return depths;
     },
     async enqueueGraph(jobs) {
       const ch = current?.files;
