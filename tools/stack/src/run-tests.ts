@@ -8,6 +8,8 @@ const patterns = [
   'subgraphs/*/test/**/*.test.ts',
   'gateway/test/**/*.test.ts',
   'ingest/test/**/*.test.ts',
+  'console/test/**/*.test.ts',
+  'e2e/*/*.test.ts',
 ];
 
 const extra = process.argv.slice(2);

@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import amqp from 'amqplib';
+import { createTestDatabase, freePort, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+
+/** One Tonegraph process of a platform. */
+export interface Proc {
+  readonly name: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** The last lines it wrote, for failure messages. */
+  tail(): string;
+}
+
+export interface PlatformOptions {
+  /** Folder libraries may be added under. */
+  readonly allowedRoot: string;
+  readonly gateways?: number;
+  readonly ingestWorkers?: number;
+  /** Extra environment for every process. */
+  readonly env?: Record<string, string>;
+}
+
+export interface Platform {
+  readonly gateways: readonly Proc[];
+  readonly ingest: readonly Proc[];
+  readonly databaseUrl: string;
+  readonly mongoDb: string;
+  readonly queuePrefix: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole platform as separate processes, as `npm start` runs it, on the
+ * shared stack's servers but isolated from every other run: its own
+ * PostgreSQL database, MongoDB database, queues and Redis prefix. Neo4j
+ * nodes are keyed by this run's fresh ids.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const services = testServices();
+  const iso = isolation();
+  const testDb: TestDatabase = await createTestDatabase(services.DATABASE_URL);
+  const queuePrefix = `tonegraph.${iso.tag}`;
+  const common: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    DATABASE_URL: testDb.url,
+    MONGO_DB: iso.mongoDb,
+    REDIS_PREFIX: iso.redisPrefix,
+    SCAN_QUEUE: iso.queue('scan-requests'),
+    QUEUE_PREFIX: queuePrefix,
+    SUBGRAPH_SECRET: randomBytes(24).toString('hex'),
+    LIBRARY_ALLOWED_ROOTS: options.allowedRoot,
+    INGEST_WATCH_MODE: 'off',
+    GATEWAY_AUTH: 'off',
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  const procs: Proc[] = [];
+  const start = async (name: string, entry: string, env: Record<string, string>, ready: string) => {
+    const child = spawn(process.execPath, [path.join(repo, entry)], {
+      env: { ...common, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    const keep = (chunk: Buffer) => {
+      log = (log + chunk.toString('utf8')).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const proc: Proc = { name, url: ready, child, tail: () => log };
+    procs.push(proc);
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}:\n${log}`);
+      const ok = await fetch(ready).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return proc;
+      if (i > 600) throw new Error(`${name} not ready at ${ready} within 60 s:\n${log}`);
+      await sleep(100);
+    }
+  };
+  try {
+    const ports = { catalog: await freePort(), analysis: await freePort(), graph: await freePort() };
+    await Promise.all([
+      start(
+        'catalog',
+        'subgraphs/catalog/src/index.ts',
+        { PORT: String(ports.catalog) },
+        `http://127.0.0.1:${ports.catalog}/health`,
+      ),
+      start(
+        'analysis',
+        'subgraphs/analysis/src/index.ts',
+        { PORT: String(ports.analysis) },
+        `http://127.0.0.1:${ports.analysis}/health`,
+      ),
+      start(
+        'library-graph',
+        'subgraphs/library-graph/src/index.ts',
+        { PORT: String(ports.graph) },
+        `http://127.0.0.1:${ports.graph}/health`,
+      ),
+    ]);
+    const gateways: Proc[] = [];
+    for (let i = 0; i < (options.gateways ?? 1); i++) {
+      const port = await freePort();
+      const proc = await start(
+        `gateway-${i + 1}`,
+        'gateway/src/index.ts',
+        {
+          PORT: String(port),
+          CATALOG_URL: `http://127.0.0.1:${ports.catalog}/graphql`,
+          ANALYSIS_URL: `http://127.0.0.1:${ports.analysis}/graphql`,
+          LIBRARY_GRAPH_URL: `http://127.0.0.1:${ports.graph}/graphql`,
+        },
+        `http://127.0.0.1:${port}/health`,
+      );
+      gateways.push({ ...proc, url: `http://127.0.0.1:${port}/graphql` });
+    }
+    const ingest: Proc[] = [];
+    for (let i = 0; i < (options.ingestWorkers ?? 1); i++) {
+      const port = await freePort();
+      const proc = await start(
+        `ingest-${i + 1}`,
+        'ingest/src/index.ts',
+        { METRICS_PORT: String(port) },
+        `http://127.0.0.1:${port}/healthz`,
+      );
+      ingest.push({ ...proc, url: `http://127.0.0.1:${port}/metrics` });
+    }
+    let closing: Promise<void> | undefined;
+    return {
+      gateways,
+      ingest,
+      databaseUrl: testDb.url,
+      mongoDb: iso.mongoDb,
+      queuePrefix,
+      close() {
+        closing ??= (async () => {
+          await stopAll(procs);
+          await deleteQueues(services.AMQP_URL, queuePrefix, common.SCAN_QUEUE!);
+          await testDb.drop();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await stopAll(procs);
+    await testDb.drop();
+    throw error;
+  }
+}
+
+async function stopAll(procs: readonly Proc[]): Promise<void> {
+  await Promise.all(
+    procs.map(async (p) => {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      p.child.kill('SIGTERM');
+      const timer = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
+      await once(p.child, 'exit');
+      clearTimeout(timer);
+    }),
+  );
+}
+
+async function deleteQueues(url: string, prefix: string, scanQueue: string): Promise<void> {
+  const conn = await amqp.connect(url);
+  const ch = await conn.createChannel();
+  ch.on('error', () => {});
+  for (const stage of ['files', 'analysis', 'graph'])
+    for (const suffix of ['', '.retry', '.dead'])
+      await ch.deleteQueue(`${prefix}.${stage}${suffix}`).catch(() => {});
+  await ch.deleteQueue(scanQueue).catch(() => {});
+  await conn.close().catch(() => {});
+}
