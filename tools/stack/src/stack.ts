@@ -96,6 +96,8 @@ export async function up(names: readonly string[] = []): Promise<void> {
   );
   // Not a server, but the audio fixtures and the ingest pipeline need it too.
   if (!(await which('ffmpeg'))) needs.push({ name: 'audio tooling', packages: ['ffmpeg'] });
+  // Debian's Chromium drives the console's browser test (playwright-core downloads no browser).
+  if (!(await which('chromium'))) needs.push({ name: 'console browser test', packages: ['chromium'] });
   const missing = [...new Set(needs.flatMap((n) => n.packages))];
   try {
     await installPackages(missing);
