@@ -15,6 +15,8 @@ const schema = servicesSchema
     PORT: env.port(4003),
     /** Subgraphs are reached through the gateway only: loopback by default. */
     HOST: z.string().default('127.0.0.1'),
+    /** Shared with the gateway: requests without it get 401 (unset: development, unsigned accepted). */
+    SUBGRAPH_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
     LOG_LEVEL: env.logLevel(),
   })
   .refine((c) => (c.NEO4J_USER === undefined) === (c.NEO4J_PASSWORD === undefined), {

@@ -21,7 +21,12 @@ lifecycle.defer('neo4j', () => driver.close());
 const sync = createGraphSync(driver, { database: config.NEO4J_DATABASE });
 await sync.ensureSchema();
 
-const server = await createServer({ driver, database: config.NEO4J_DATABASE, log });
+const server = await createServer({
+  driver,
+  database: config.NEO4J_DATABASE,
+  log,
+  subgraphSecret: config.SUBGRAPH_SECRET,
+});
 lifecycle.defer('http', () => server.stop());
 
 await new Promise<void>((resolve, reject) => {

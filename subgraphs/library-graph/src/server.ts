@@ -8,6 +8,7 @@ import express from 'express';
 import type { Driver } from 'neo4j-driver';
 import { createErrorFormatter } from '@tonegraph/graphql-errors';
 import type { Logger } from '@tonegraph/logger';
+import { createSubgraphAuth } from '@tonegraph/subgraph-auth';
 import { batchEntityResolution } from './entities.ts';
 import { buildGraphSchema } from './schema.ts';
 
@@ -21,6 +22,8 @@ export interface LibraryGraphDeps {
   /** Neo4j database; default: the server's default database. */
   readonly database?: string | undefined;
   readonly log: Logger;
+  /** The gateway's signature (SUBGRAPH_SECRET); unset: unsigned requests are accepted (development). */
+  readonly subgraphSecret?: string | undefined;
 }
 
 export interface LibraryGraphServer {
@@ -44,6 +47,9 @@ export async function createServer(deps: LibraryGraphDeps): Promise<LibraryGraph
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createHttpServer(app);
+  // Only the gateway may call: every route but /health and /ready needs its signature.
+  const auth = createSubgraphAuth({ secret: deps.subgraphSecret, log, service: 'library-graph' });
+  app.use(auth.middleware);
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: createErrorFormatter(log),

@@ -104,7 +104,9 @@ const recompute = `
     WITH t, e ORDER BY e.score DESC, e.c.id
     LIMIT $topK
     WITH t, e.c AS c, e.score AS score
-    CREATE (t)-[:SIMILAR_TO {score: score}]->(c)
+    // MERGE, not CREATE: a concurrent recompute of c may have added t -> c meanwhile.
+    MERGE (t)-[r:SIMILAR_TO]->(c)
+    SET r.score = score
   }
   UNWIND scored AS e
   WITH t, e.c AS c, e.score AS score
@@ -117,15 +119,19 @@ const recompute = `
     FOREACH (_ IN CASE WHEN old IS NULL AND score >= $minScore
                         AND (size(cScores) < $topK OR score > reduce(m = 2.0, s IN cScores | CASE WHEN s < m THEN s ELSE m END))
                        THEN [1] ELSE [] END |
-      CREATE (c)-[:SIMILAR_TO {score: score}]->(t))
+      MERGE (c)-[r:SIMILAR_TO]->(t) SET r.score = score)
   }
   RETURN collect(DISTINCT c.id) AS touched`;
 
-// Keeps at most K outgoing edges on each touched track.
+// Keeps at most K outgoing edges on each touched track, and one per pair:
+// recomputes of neighbours in concurrent transactions can each add c -> x.
 const trim = `
   UNWIND $ids AS id
   MATCH (c:Track {id: id})-[r:SIMILAR_TO]->(x:Track)
-  WITH c, r ORDER BY r.score DESC, x.id
+  WITH c, x, r ORDER BY r.score DESC
+  WITH c, x, collect(r) AS pair
+  FOREACH (r IN pair[1..] | DELETE r)
+  WITH c, x, pair[0] AS r ORDER BY r.score DESC, x.id
   WITH c, collect(r) AS edges
   FOREACH (r IN edges[$topK..] | DELETE r)`;
 
