@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
+import type { ServicesConfig } from '@tonegraph/config';
 import { createTestDatabase, freePort, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -24,6 +25,11 @@ export interface PlatformOptions {
   readonly ingestWorkers?: number;
   /** Extra environment for every process. */
   readonly env?: Record<string, string>;
+  /** The servers to run on; default the shared stack's (`npm test` sets them). */
+  readonly services?: Pick<
+    ServicesConfig,
+    'DATABASE_URL' | 'MONGO_URL' | 'NEO4J_URL' | 'REDIS_URL' | 'AMQP_URL'
+  >;
 }
 
 export interface Platform {
@@ -32,6 +38,8 @@ export interface Platform {
   readonly databaseUrl: string;
   readonly mongoDb: string;
   readonly queuePrefix: string;
+  /** Starts a process of the platform again after it exited (e.g. killed by a test). */
+  restart(proc: Proc): Promise<Proc>;
   close(): Promise<void>;
 }
 
@@ -42,12 +50,16 @@ export interface Platform {
  * nodes are keyed by this run's fresh ids.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const services = testServices();
+  const services = options.services ?? testServices();
   const iso = isolation();
   const testDb: TestDatabase = await createTestDatabase(services.DATABASE_URL);
   const queuePrefix = `tonegraph.${iso.tag}`;
   const common: Record<string, string> = {
     ...(process.env as Record<string, string>),
+    MONGO_URL: services.MONGO_URL,
+    NEO4J_URL: services.NEO4J_URL,
+    REDIS_URL: services.REDIS_URL,
+    AMQP_URL: services.AMQP_URL,
     DATABASE_URL: testDb.url,
     MONGO_DB: iso.mongoDb,
     REDIS_PREFIX: iso.redisPrefix,
@@ -61,6 +73,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ...options.env,
   };
   const procs: Proc[] = [];
+  const starts = new Map<string, { entry: string; env: Record<string, string>; ready: string }>();
   const start = async (name: string, entry: string, env: Record<string, string>, ready: string) => {
     const child = spawn(process.execPath, [path.join(repo, entry)], {
       env: { ...common, ...env },
@@ -74,6 +87,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     child.stderr.on('data', keep);
     const proc: Proc = { name, url: ready, child, tail: () => log };
     procs.push(proc);
+    starts.set(name, { entry, env, ready });
     for (let i = 0; ; i++) {
       if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}:\n${log}`);
       const ok = await fetch(ready).then(
@@ -141,6 +155,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       databaseUrl: testDb.url,
       mongoDb: iso.mongoDb,
       queuePrefix,
+      async restart(proc) {
+        const how = starts.get(proc.name);
+        if (!how) throw new Error(`unknown process ${proc.name}`);
+        const again = await start(proc.name, how.entry, how.env, how.ready);
+        return { ...again, url: proc.url };
+      },
       close() {
         closing ??= (async () => {
           await stopAll(procs);

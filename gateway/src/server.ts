@@ -1,25 +1,59 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { ApolloGateway, type GraphQLDataSource, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
+import compression from 'compression';
+import express, { type RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
 import type { Logger } from '@tonegraph/logger';
 import { createErrorFormatter } from '@tonegraph/graphql-errors';
+import { createRedisCache } from './apq-cache.ts';
+import {
+  AuthError,
+  type AuthOptions,
+  type Authenticator,
+  type Principal,
+  createAuthenticator,
+  scopePlugin,
+} from './auth/index.ts';
+import { batchLimit, bodyErrors } from './limits/http.ts';
+import { DEFAULT_LIMITS, type OperationLimits, checkOperationLimits } from './limits/operation-limits.ts';
+import { limitsPlugin } from './limits/plugin.ts';
+import { mountHealth } from './observability/health.ts';
+import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
+import { currentRequest, requestScope } from './observability/request-context.ts';
+import { createSubgraphDataSource } from './subgraph-fetch.ts';
 import {
   createSubscriptions,
   subscriptionsOverHttpRefused,
   type SubscriptionStats,
   type UpstreamOptions,
+  type WsLimits,
 } from './subscriptions/index.ts';
+import { mountConsole } from './console.ts';
 
 /** graphql-ws shares the queries' path; SSE has its own (an HTTP POST there streams events). */
 const GRAPHQL_PATH = '/graphql';
 const SSE_PATH = '/graphql/stream';
+
+/** Bounds on HTTP requests, besides the per-operation limits. */
+export interface HttpLimits {
+  /** Largest request body, in bytes; larger gets 413 PAYLOAD_TOO_LARGE. Default 1 MiB. */
+  readonly maxBodyBytes: number;
+  /** Operations in one batched request; more get 400 BATCH_LIMIT_EXCEEDED. Default 10. */
+  readonly maxBatch: number;
+  /** Whole-request deadline in ms; aborts subgraph fetches still running (GATEWAY_TIMEOUT). Default 30000. */
+  readonly requestTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  maxBodyBytes: 1024 * 1024,
+  maxBatch: 10,
+  requestTimeoutMs: 30_000,
+};
 
 /** What the gateway is built from; `index.ts` reads config and supplies it. */
 export interface GatewayDeps {
@@ -29,11 +63,33 @@ export interface GatewayDeps {
   readonly subgraphUrls?: Readonly<Record<string, string>>;
   /** Time allowed for one subgraph fetch, in ms. */
   readonly subgraphTimeoutMs: number;
-  /** Serve the Sandbox landing page (development) or the production one. */
+  /** Development defaults: Sandbox landing page and introspection on. */
   readonly development: boolean;
+  /** API keys and/or JWT keys; `'off'` (development only) gives every request every scope. */
+  readonly auth: AuthOptions;
+  /** Sent to every subgraph (header and graphql-ws `connection_init`); see @tonegraph/subgraph-auth. */
+  readonly subgraphSecret?: string | undefined;
   readonly log: Logger;
   /** How subscriptions reach the subgraphs (reconnection, idle close); defaults in upstream.ts. */
   readonly subscriptions?: UpstreamOptions;
+  /** Per-operation limits; defaults in limits/operation-limits.ts. */
+  readonly limits?: Partial<OperationLimits & HttpLimits>;
+  /** WebSocket limits; defaults in subscriptions/ws-server.ts. */
+  readonly wsLimits?: Partial<WsLimits>;
+  /** Introspection; default: on in development. */
+  readonly introspection?: boolean;
+  /** The Sandbox landing page on GET /graphql; default: on in development. */
+  readonly landingPage?: boolean;
+  /** Compress HTTP responses over 1 KiB (never SSE); default true. */
+  readonly compression?: boolean;
+  /** Redis for persisted queries (shared by every instance) and checked by /readyz; default in-memory APQ. */
+  readonly redis?: Redis | undefined;
+  /** Key prefix of persisted queries in Redis; default `tonegraph:apq:`. */
+  readonly apqPrefix?: string;
+  /** Seconds a persisted query is kept; default 86400. */
+  readonly apqTtlSeconds?: number;
+  /** After stop() is called, /readyz answers 503 this long before the listener closes; default 0. */
+  readonly shutdownDelayMs?: number;
 }
 
 export interface Gateway {
@@ -41,53 +97,157 @@ export interface Gateway {
   readonly httpServer: Server;
   /** Subgraph name → the URL the gateway sends its fetches to. */
   readonly subgraphs: ReadonlyMap<string, string>;
+  readonly metrics: GatewayMetrics;
   /** Open subscriptions: client side (graphql-ws and SSE) and towards the subgraphs. */
   subscriptionStats(): SubscriptionStats;
   /** Loads the supergraph and mounts /graphql. Call before listening. */
   start(): Promise<void>;
-  /** Closes subscriptions (WebSocket clients get 1001), drains in-flight requests; idempotent. */
+  /** /readyz turns 503, then subscriptions close (WebSocket 1001) and in-flight requests drain; idempotent. */
   stop(): Promise<void>;
 }
 
+/** The context of every HTTP operation. */
+export interface GatewayContext {
+  readonly principal: Principal;
+}
+
+/** Credentials from an HTTP request: `Authorization: Bearer …` or `x-api-key`. */
+const credentialsOf = (headers: Record<string, string | string[] | undefined>) => ({
+  authorization: typeof headers.authorization === 'string' ? headers.authorization : undefined,
+  apiKey: typeof headers['x-api-key'] === 'string' ? headers['x-api-key'] : undefined,
+});
+
+/** Authenticates a subscription stream request (SSE needs `read`), answering 401/403 itself. */
+function sseAuth(authenticator: Authenticator, metrics: GatewayMetrics): RequestHandler {
+  return (req, res, next) => {
+    authenticator.authenticate(credentialsOf(req.headers)).then(
+      (principal) => {
+        if (principal.scopes.has('read')) return next();
+        throw new AuthError(403, 'Subscriptions need the "read" scope', { requiredScope: 'read' });
+      },
+      (error: unknown) => {
+        const refused = error instanceof AuthError ? error : new AuthError(401, 'Authentication failed');
+        metrics.reject(String(refused.extensions.code));
+        if (refused.status === 401) res.setHeader('www-authenticate', 'Bearer');
+        res.status(refused.status).json(refused.toBody());
+      },
+    );
+  };
+}
+
+/** Never compress event streams: gzip would hold events back until its buffer fills. */
+const shouldCompress = (req: express.Request, res: express.Response) =>
+  !req.path.startsWith(SSE_PATH) &&
+  !String(req.headers.accept ?? '').includes('text/event-stream') &&
+  !String(res.getHeader('content-type') ?? '').includes('text/event-stream') &&
+  compression.filter(req, res);
+
 export function createServer(deps: GatewayDeps): Gateway {
   const { log } = deps;
+  const limits = { ...DEFAULT_LIMITS, ...DEFAULT_HTTP_LIMITS, ...deps.limits };
   const subgraphs = new Map<string, string>();
   const dataSources = new Map<string, GraphQLDataSource>();
+  let started = false;
+  let stopRequested = false;
+  // Assigned once the subscriptions exist; the metrics read their stats.
+  let stats: () => SubscriptionStats = () => ({ clients: 0, upstream: 0, connections: 0 });
+  const metrics = createMetrics(() => stats());
+
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
     buildService({ name, url }) {
       const target = deps.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph ${name} has no URL`);
       subgraphs.set(name, target);
-      const dataSource = new RemoteGraphQLDataSource({
+      const dataSource = createSubgraphDataSource({
+        name,
         url: target,
-        // Node's fetch (undici) keeps connections alive per origin; the signal bounds each call.
-        fetcher: (input: string, init?: RequestInit) =>
-          fetch(input, { ...init, signal: AbortSignal.timeout(deps.subgraphTimeoutMs) }),
+        timeoutMs: deps.subgraphTimeoutMs,
+        secret: deps.subgraphSecret,
+        metrics,
       });
       dataSources.set(name, dataSource);
       return dataSource;
     },
   });
-  const formatError = createErrorFormatter(log);
+
+  // Key files are read asynchronously; every user of the authenticator waits for it.
+  const authReady = createAuthenticator(deps.auth);
+  authReady.catch(() => {}); // surfaced by start()
+  const authenticator: Authenticator = {
+    enabled: deps.auth !== 'off',
+    authenticate: async (credentials) => (await authReady).authenticate(credentials),
+  };
+
+  // Masked errors are logged with the request's child logger (its reqId) when there is one.
+  const formatters = new WeakMap<Logger, ReturnType<typeof createErrorFormatter>>();
+  const formatError: ReturnType<typeof createErrorFormatter> = (formatted, error) => {
+    const target = currentRequest()?.log ?? log;
+    let format = formatters.get(target);
+    if (!format) formatters.set(target, (format = createErrorFormatter(target)));
+    return format(formatted, error);
+  };
   const subscriptions = createSubscriptions({
     gateway,
     subgraphUrls: subgraphs,
     dataSources,
     formatError,
     log,
+    subgraphSecret: deps.subgraphSecret,
+    authenticator,
+    guard: (prepared) =>
+      checkOperationLimits(
+        prepared.schemas.api,
+        prepared.document,
+        prepared.operationContext.operation,
+        prepared.variables,
+        limits,
+      ),
+    wsLimits: deps.wsLimits ?? {},
+    onReject: (code) => metrics.reject(code),
+    onConnection: (delta) => metrics.wsConnections.inc(delta),
     ...(deps.subscriptions ? { upstream: deps.subscriptions } : {}),
   });
+  stats = () => subscriptions.stats();
 
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createHttpServer(app);
   subscriptions.listen(httpServer, GRAPHQL_PATH);
+  // Not around SSE streams: they outlive any deadline, and their event fetches (and the upstream socket
+  // an SSE request may open) would inherit the request's scope — its signal would abort them all.
+  const scope = requestScope({ log, timeoutMs: limits.requestTimeoutMs });
+  app.use((req, res, next) => (req.path.startsWith(SSE_PATH) ? next() : scope(req, res, next)));
+  if (deps.compression ?? true) app.use(compression({ threshold: 1024, filter: shouldCompress }));
+  mountHealth(app, {
+    subgraphs,
+    secret: deps.subgraphSecret,
+    redis: deps.redis,
+    started: () => started,
+    stopping: () => stopRequested,
+  });
+  app.get('/metrics', metrics.handler());
+  // The console page (console/dist) at /console/, same origin as /graphql.
+  mountConsole(app);
   // Before /graphql is mounted in start(): express would otherwise hand /graphql/stream to Apollo.
-  app.use(SSE_PATH, express.json({ limit: '1mb' }), subscriptions.sseHandler);
-  const apollo = new ApolloServer({
+  app.use(
+    SSE_PATH,
+    express.json({ limit: limits.maxBodyBytes }),
+    sseAuth(authenticator, metrics),
+    subscriptions.sseHandler,
+  );
+
+  const development = deps.development;
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: true,
+    introspection: deps.introspection ?? development,
+    allowBatchedHttpRequests: true,
+    persistedQueries: {
+      ttl: deps.apqTtlSeconds ?? 86_400,
+      // Default: Apollo Server's own bounded in-memory LRU cache.
+      ...(deps.redis ? { cache: createRedisCache(deps.redis, deps.apqPrefix ?? 'tonegraph:apq:') } : {}),
+    },
+    csrfPrevention: true,
     // The lifecycle owns SIGTERM/SIGINT and stops Apollo in order with everything else.
     stopOnTerminationSignals: false,
     formatError,
@@ -96,49 +256,50 @@ export function createServer(deps: GatewayDeps): Gateway {
       // WebSocket clients get 1001 Going away and SSE streams end, instead of holding the drain.
       { serverWillStart: () => Promise.resolve({ drainServer: () => subscriptions.close() }) },
       subscriptionsOverHttpRefused({ ws: GRAPHQL_PATH, sse: SSE_PATH }),
-      deps.development
+      scopePlugin<GatewayContext>(),
+      limitsPlugin(limits, (code) => metrics.reject(code)),
+      metrics.plugin(),
+      (deps.landingPage ?? development)
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
-        : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+        : ApolloServerPluginLandingPageDisabled(),
     ],
-  });
-
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/ready', async (_req, res) => {
-    const checks = await Promise.all(
-      [...subgraphs].map(async ([name, url]) => {
-        try {
-          const r = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ query: '{ __typename }' }),
-            signal: AbortSignal.timeout(2000),
-          });
-          return [name, r.ok ? 'ok' : `http ${r.status}`] as const;
-        } catch (error) {
-          return [name, error instanceof Error ? error.message : 'unreachable'] as const;
-        }
-      }),
-    );
-    const ready = checks.every(([, s]) => s === 'ok');
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'unavailable', subgraphs: Object.fromEntries(checks) });
   });
 
   let stopping: Promise<void> | undefined;
   return {
     httpServer,
     subgraphs,
+    metrics,
     subscriptionStats: () => subscriptions.stats(),
     async start() {
+      await authReady;
       await apollo.start();
-      app.use(GRAPHQL_PATH, express.json({ limit: '1mb' }), expressMiddleware(apollo));
+      app.use(
+        GRAPHQL_PATH,
+        express.json({ limit: limits.maxBodyBytes }),
+        batchLimit(limits.maxBatch, (code) => metrics.reject(code)),
+        expressMiddleware(apollo, {
+          context: async ({ req }) => {
+            try {
+              return { principal: await authenticator.authenticate(credentialsOf(req.headers)) };
+            } catch (error) {
+              if (error instanceof AuthError) metrics.reject(String(error.extensions.code));
+              throw error;
+            }
+          },
+        }),
+      );
+      app.use(bodyErrors(limits.maxBodyBytes, (code) => metrics.reject(code)));
+      started = true;
     },
     stop() {
-      // apollo.stop() runs the drain plugins; closing subscriptions again covers a server never started.
-      stopping ??= apollo.stop().finally(() => subscriptions.close());
+      stopping ??= (async () => {
+        stopRequested = true;
+        const delay = deps.shutdownDelayMs ?? 0;
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        // apollo.stop() runs the drain plugins; closing subscriptions again covers a server never started.
+        await apollo.stop().finally(() => subscriptions.close());
+      })();
       return stopping;
     },
   };

@@ -62,6 +62,7 @@ before(async () => {
     supergraphSdl: composed.supergraphSdl,
     subgraphTimeoutMs: 5000,
     development: false,
+    auth: 'off',
     log: createLogger({ service: 'gateway-test', level: 'silent' }),
   });
   await gateway.start();

@@ -22,6 +22,7 @@ before(async () => {
     subgraphUrls: { catalog: catalog.url },
     subgraphTimeoutMs: 5000,
     development: false,
+    auth: 'off',
     log: createLogger({ service: 'gateway-test', level: 'silent' }),
   });
   await gateway.start();
@@ -134,6 +135,7 @@ test('a subgraph that is down gives a masked error with a correlation id, and /r
     subgraphUrls: { catalog: 'http://127.0.0.1:1/graphql' },
     subgraphTimeoutMs: 2000,
     development: false,
+    auth: 'off',
     log: createLogger({ service: 'gateway-test', level: 'silent' }),
   });
   await broken.start();

@@ -336,3 +336,46 @@ test('stopping the gateway closes its WebSocket clients with 1001 and ends their
   await eventually(async () => (await listeners(channel)) === 0);
   await client.dispose();
 });
+
+test('the HTTP request deadline does not apply to subscription streams or their entity fetches', async () => {
+  // A deadline far shorter than the stream: SSE and WebSocket events after it still get the probe's fields.
+  const gw = await startGateway(supergraphSdl, { limits: { requestTimeoutMs: 200 } });
+  const sse = createSseClient({ url: gw.url + '/stream', retryAttempts: 0 });
+  const ws = wsClient(gw.wsUrl);
+  try {
+    const jobId = await newJob();
+    const overSse: Result<Progress>[] = [];
+    const sseDone = new Promise<void>((resolve, reject) => {
+      sse.subscribe<Progress>(
+        { query: progressQuery, variables: { id: jobId } },
+        { next: (r) => overSse.push(r as Result<Progress>), error: reject, complete: resolve },
+      );
+    });
+    const overWs = watch<Progress>(ws, progressQuery, { id: jobId });
+    await eventually(() => overSse.length === 1 && overWs.results.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await redis.publish(
+      importProgressChannel(catalog.redisPrefix, jobId),
+      progressEvent(jobId, 'COMPLETED', 10),
+    );
+    await sseDone;
+    await overWs.ended;
+    for (const results of [overSse, overWs.results]) {
+      assert.deepEqual(
+        results.map((r) => [
+          r.data?.importProgress.status,
+          r.data?.importProgress.job.library.probe,
+          r.errors,
+        ]),
+        [
+          ['QUEUED', `library:${libraryId}`, undefined],
+          ['COMPLETED', `library:${libraryId}`, undefined],
+        ],
+      );
+    }
+  } finally {
+    sse.dispose();
+    await ws.dispose();
+    await gw.stop();
+  }
+});

@@ -8,6 +8,7 @@ import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import express from 'express';
 import { parse } from 'graphql';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
@@ -134,6 +135,7 @@ export async function startGateway(
     supergraphSdl,
     subgraphTimeoutMs: 5000,
     development: false,
+    auth: 'off',
     log: createLogger({ service: 'gateway-test', level: 'silent' }),
     ...options,
   });
@@ -219,4 +221,124 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A subgraph that reports what reached it: `headers` answers with the
+ * request headers it got (JSON), `slow(ms)` answers after `ms`. Composed with
+ * the catalog it shows what the gateway sends to subgraphs.
+ */
+export const recorderSdl = parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Query { headers: String! slow(ms: Int!): String! }
+  type Subscription { blobs(size: Int!, count: Int!): String! }
+`);
+
+export interface Recorder {
+  readonly url: string;
+  /** Slow requests that were cut off by the client before they answered. */
+  readonly aborted: number;
+  stop(): Promise<void>;
+}
+
+export async function startRecorder(): Promise<Recorder> {
+  let aborted = 0;
+  type Ctx = { headers: Record<string, unknown>; closed: () => boolean };
+  // Resolvers typed by their own context; the subgraph API takes an untyped map.
+  const schema = buildSubgraphSchema({
+    typeDefs: recorderSdl,
+    resolvers: {
+      Query: {
+        headers: (_: unknown, __: unknown, ctx: Ctx) => JSON.stringify(ctx.headers),
+        slow: async (_: unknown, { ms }: { ms: number }, ctx: Ctx) => {
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          if (ctx.closed()) aborted++;
+          return `slept ${ms}`;
+        },
+      },
+      Subscription: {
+        // `count` strings of `size` bytes, as fast as the connection takes them.
+        blobs: {
+          subscribe: async function* (_: unknown, { size, count }: { size: number; count: number }) {
+            const blob = 'x'.repeat(size);
+            for (let i = 0; i < count; i++) yield await Promise.resolve(blob);
+          },
+          resolve: (blob: string) => blob,
+        },
+      },
+    } as unknown as GraphQLResolverMap<unknown>,
+  });
+  const apollo = new ApolloServer<Ctx>({ schema });
+  await apollo.start();
+  const app = express();
+  app.use(
+    '/graphql',
+    express.json(),
+    expressMiddleware(apollo, {
+      context: ({ req, res }) => {
+        let closed = false;
+        res.once('close', () => (closed = !res.writableFinished));
+        return Promise.resolve({ headers: req.headers, closed: () => closed });
+      },
+    }),
+  );
+  const http = createHttpServer(app);
+  const ws = useServer({ schema }, new WebSocketServer({ server: http, path: '/graphql' }));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`,
+    get aborted() {
+      return aborted;
+    },
+    async stop() {
+      await ws.dispose();
+      await apollo.stop();
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
+}
+
+/** The catalog's SDL plus the recorder's. */
+export async function composeWithRecorder(catalogUrl: string, recorderUrl: string): Promise<string> {
+  const composed = composeServices([
+    {
+      name: 'catalog',
+      url: catalogUrl,
+      typeDefs: parse(await readFile(new URL('../../schema/catalog.graphql', import.meta.url), 'utf8')),
+    },
+    { name: 'recorder', url: recorderUrl, typeDefs: recorderSdl },
+  ]);
+  if (composed.errors) throw new Error(composed.errors.map(String).join('\n'));
+  return composed.supergraphSdl;
+}
+
+/** POSTs a GraphQL request; returns status, headers and the parsed body. */
+export async function post<T = Record<string, unknown>>(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: GraphQLBody<T> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: JSON.parse(text) as GraphQLBody<T> };
+}
+
+export interface GraphQLBody<T = Record<string, unknown>> {
+  data?: T | null;
+  errors?: { message: string; extensions?: Record<string, unknown> & { code?: string } }[];
+}
+
+/** Opens a graphql-ws connection and resolves with how the server closed it (code, reason). */
+export function closeOf(client: Client): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => {
+    client.on('closed', (event) => {
+      const { code, reason } = event as { code: number; reason: string };
+      resolve({ code, reason });
+    });
+  });
 }

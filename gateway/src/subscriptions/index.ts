@@ -1,16 +1,20 @@
 import type { Server } from 'node:http';
 import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
 import type { RequestHandler } from 'express';
+import type { GraphQLError } from 'graphql';
+import type { Authenticator } from '../auth/index.ts';
 import type { Logger } from '@tonegraph/logger';
 import type { FormatError } from './errors.ts';
 import { createSubscriptionExecutor } from './executor.ts';
-import { SubscriptionPlanner } from './plan.ts';
+import { type PreparedSubscription, SubscriptionPlanner } from './plan.ts';
 import { createSseHandler } from './sse.ts';
 import { createUpstream, type UpstreamOptions } from './upstream.ts';
-import { createWsServer } from './ws-server.ts';
+import { type WsLimits, createWsServer } from './ws-server.ts';
 
 export { subscriptionsOverHttpRefused } from './http-guard.ts';
 export type { UpstreamOptions } from './upstream.ts';
+export { DEFAULT_WS_LIMITS, WsCode, type WsLimits } from './ws-server.ts';
+export type { PreparedSubscription } from './plan.ts';
 
 export interface SubscriptionsDeps {
   readonly gateway: ApolloGateway;
@@ -21,6 +25,15 @@ export interface SubscriptionsDeps {
   readonly formatError: FormatError;
   readonly log: Logger;
   readonly upstream?: UpstreamOptions;
+  /** Sent in `connection_init` to the subgraphs (`@tonegraph/subgraph-auth`), when set. */
+  readonly subgraphSecret?: string | undefined;
+  /** Checks `connection_init` credentials; absent or disabled: every client is accepted. */
+  readonly authenticator?: Authenticator | undefined;
+  /** Operation limits for subscriptions, as for HTTP operations. */
+  readonly guard?: ((prepared: PreparedSubscription) => GraphQLError | undefined) | undefined;
+  readonly wsLimits?: Partial<WsLimits> | undefined;
+  readonly onReject?: ((code: string) => void) | undefined;
+  readonly onConnection?: ((delta: 1 | -1) => void) | undefined;
 }
 
 export interface SubscriptionStats {
@@ -50,16 +63,29 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   deps.gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) =>
     planner.update(coreSupergraphSdl, apiSchema),
   );
-  const upstream = createUpstream(deps.subgraphUrls, log, deps.upstream);
+  const upstream = createUpstream(deps.subgraphUrls, log, deps.upstream, deps.subgraphSecret);
   const executor = createSubscriptionExecutor({ upstream, dataSources: deps.dataSources, log });
-  const transport = { planner, executor, formatError: deps.formatError };
+  const transport = {
+    planner,
+    executor,
+    formatError: deps.formatError,
+    guard: deps.guard,
+    onReject: deps.onReject,
+  };
   let ws: { dispose(): Promise<void> } | undefined;
   let closing: Promise<void> | undefined;
 
   return {
     sseHandler: createSseHandler(transport),
     listen(httpServer, path) {
-      ws = createWsServer({ ...transport, httpServer, path });
+      ws = createWsServer({
+        ...transport,
+        httpServer,
+        path,
+        authenticator: deps.authenticator,
+        limits: deps.wsLimits,
+        onConnection: deps.onConnection,
+      });
     },
     stats: () => ({
       clients: executor.active,

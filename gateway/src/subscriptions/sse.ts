@@ -1,4 +1,4 @@
-import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import type { RequestHandler } from 'express';
 import { createHandler } from 'graphql-sse/lib/use/express';
 import { errorsOf, formatErrors, type FormatError } from './errors.ts';
@@ -9,6 +9,9 @@ export interface SseDeps {
   readonly planner: SubscriptionPlanner;
   readonly executor: SubscriptionExecutor;
   readonly formatError: FormatError;
+  /** Extra checks on a prepared subscription (operation limits); errors refuse it. */
+  readonly guard?: ((prepared: PreparedSubscription) => GraphQLError | undefined) | undefined;
+  readonly onReject?: ((code: string) => void) | undefined;
 }
 
 const preparedOf = (args: ExecutionArgs) =>
@@ -67,6 +70,11 @@ export function createSseHandler(deps: SseDeps): RequestHandler {
         variables: params.variables,
       });
       if (isRequestErrors(prepared)) return { data: null, errors: prepared };
+      const refused = deps.guard?.(prepared);
+      if (refused) {
+        deps.onReject?.(String(refused.extensions.code));
+        return { data: null, errors: [refused] };
+      }
       const ready = prepared;
       return {
         schema: ready.schemas.api,

@@ -1,6 +1,7 @@
 import { type Client, type FormattedExecutionResult, type Sink, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Logger } from '@tonegraph/logger';
+import { SUBGRAPH_SECRET_PARAM } from '@tonegraph/subgraph-auth';
 
 /** How the gateway holds its graphql-ws connections to the subgraphs. */
 export interface UpstreamOptions {
@@ -51,6 +52,8 @@ export function createUpstream(
   urls: ReadonlyMap<string, string>,
   log: Logger,
   options: UpstreamOptions = {},
+  /** The gateway's signature, sent in `connection_init` (see @tonegraph/subgraph-auth). */
+  secret?: string,
 ): Upstream {
   const { retryAttempts = 5, retryBaseMs = 500, idleCloseMs = 5000, keepAliveMs = 15_000 } = options;
   const clients = new Map<string, Client>();
@@ -70,6 +73,7 @@ export function createUpstream(
       url,
       webSocketImpl: WebSocket,
       lazy: true,
+      ...(secret ? { connectionParams: { [SUBGRAPH_SECRET_PARAM]: secret } } : {}),
       lazyCloseTimeout: idleCloseMs,
       keepAlive: keepAliveMs,
       retryAttempts,

@@ -20,6 +20,8 @@ const schema = servicesSchema.pick({ MONGO_URL: true, REDIS_URL: true }).extend(
   HOST: z.string().default('127.0.0.1'),
   /** Prefix of the Redis channels ingest publishes on. */
   REDIS_PREFIX: z.string().default('tonegraph:'),
+  /** Shared with the gateway: requests without it get 401 (unset: development, unsigned accepted). */
+  SUBGRAPH_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   LOG_LEVEL: env.logLevel(),
 });
 

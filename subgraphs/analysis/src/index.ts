@@ -20,7 +20,13 @@ await store.ensureIndexes();
 const pubsub = new RedisPubSub({ connection: config.REDIS_URL });
 lifecycle.defer('redis', () => pubsub.close());
 
-const server = await createServer({ store, log, pubsub, redisPrefix: config.REDIS_PREFIX });
+const server = await createServer({
+  store,
+  log,
+  pubsub,
+  redisPrefix: config.REDIS_PREFIX,
+  subgraphSecret: config.SUBGRAPH_SECRET,
+});
 lifecycle.defer('http', () => server.stop());
 
 await new Promise<void>((resolve, reject) => {

@@ -13,6 +13,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createErrorFormatter } from '@tonegraph/graphql-errors';
 import type { Logger } from '@tonegraph/logger';
+import { createSubgraphAuth } from '@tonegraph/subgraph-auth';
 import type { Context } from './context.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -24,6 +25,8 @@ const sdlFile = new URL('../../../schema/analysis.graphql', import.meta.url);
 export interface AnalysisDeps {
   readonly store: AnalysisStore;
   readonly log: Logger;
+  /** The gateway's signature (SUBGRAPH_SECRET); unset: unsigned requests are accepted (development). */
+  readonly subgraphSecret?: string | undefined;
   /** Redis pub/sub carrying ingest's analysis events. */
   readonly pubsub: Context['pubsub'];
   /** Prefix of the Redis channels (shared with ingest). */
@@ -48,6 +51,9 @@ export async function createServer(deps: AnalysisDeps): Promise<AnalysisServer> 
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createHttpServer(app);
+  // Only the gateway may call: every route but /health and /ready needs its signature.
+  const auth = createSubgraphAuth({ secret: deps.subgraphSecret, log, service: 'analysis' });
+  app.use(auth.middleware);
   const context = (): Context => ({
     store,
     loaders: createLoaders(store),
@@ -56,7 +62,7 @@ export async function createServer(deps: AnalysisDeps): Promise<AnalysisServer> 
     redisPrefix: deps.redisPrefix,
   });
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const ws = useServer({ schema, context }, wsServer);
+  const ws = useServer({ schema, context, onConnect: auth.onConnect }, wsServer);
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: createErrorFormatter(log),

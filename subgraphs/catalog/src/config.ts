@@ -13,6 +13,8 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   SCAN_QUEUE: z.string().default('tonegraph.scan-requests'),
   /** Prefix of the Redis channels ingest publishes progress on. */
   REDIS_PREFIX: z.string().default('tonegraph:'),
+  /** Shared with the gateway: requests without it get 401 (unset: development, unsigned accepted). */
+  SUBGRAPH_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   LOG_LEVEL: env.logLevel(),
 });
 

@@ -29,6 +29,7 @@ const server = await createServer({
   log,
   pubsub,
   redisPrefix: config.REDIS_PREFIX,
+  subgraphSecret: config.SUBGRAPH_SECRET,
 });
 lifecycle.defer('http', () => server.stop());
 

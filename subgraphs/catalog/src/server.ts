@@ -11,6 +11,7 @@ import express from 'express';
 import { parse } from 'graphql';
 import { createErrorFormatter } from '@tonegraph/graphql-errors';
 import type { Logger } from '@tonegraph/logger';
+import { createSubgraphAuth } from '@tonegraph/subgraph-auth';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from './context.ts';
@@ -28,6 +29,8 @@ export interface CatalogDeps {
   /** Real paths under which libraries may be added. */
   readonly allowedRoots: readonly string[];
   readonly log: Logger;
+  /** The gateway's signature (SUBGRAPH_SECRET); unset: unsigned requests are accepted (development). */
+  readonly subgraphSecret?: string | undefined;
   /** Redis pub/sub carrying ingest's progress events. */
   readonly pubsub: Context['pubsub'];
   /** Prefix of the Redis channels (shared with ingest). */
@@ -52,6 +55,9 @@ export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createHttpServer(app);
+  // Only the gateway may call: every route but /health and /ready needs its signature.
+  const auth = createSubgraphAuth({ secret: deps.subgraphSecret, log, service: 'catalog' });
+  app.use(auth.middleware);
   const context = (): Context => ({
     db: database.db,
     loaders: createLoaders(database.db),
@@ -63,7 +69,7 @@ export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
   });
   // Subscriptions: graphql-ws on the same path as queries.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const ws = useServer({ schema, context }, wsServer);
+  const ws = useServer({ schema, context, onConnect: auth.onConnect }, wsServer);
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: createErrorFormatter(log),

@@ -9,6 +9,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 const schema = z.object({
   /** Where every server keeps its data, logs and pid files; git-ignored. */
   STACK_DIR: z.string().default(path.join(repoRoot, '.stack')),
+  /** Where built servers (FerretDB) and build stamps go; default <STACK_DIR>/bin. A private stack shares the main one's. */
+  STACK_BIN_DIR: z.string().optional(),
   STACK_POSTGRES_PORT: env.port(55432),
   STACK_REDIS_PORT: env.port(56379),
   STACK_RABBITMQ_PORT: env.port(55672),

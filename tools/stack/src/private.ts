@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '@tonegraph/testing';
+import { repoRoot } from './config.ts';
 
 const execFileAsync = promisify(execFile);
 const cli = path.join(import.meta.dirname, 'cli.ts');
@@ -28,7 +29,13 @@ const URL_VARS = ['DATABASE_URL', 'MONGO_URL', 'NEO4J_URL', 'REDIS_URL', 'AMQP_U
  */
 export async function startPrivateStack(names: readonly ServiceName[]): Promise<PrivateStack> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tonegraph-stack-'));
-  const stackEnv: NodeJS.ProcessEnv = { ...process.env, STACK_DIR: dir, STACK_START_TIMEOUT: '90' };
+  const stackEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    STACK_DIR: dir,
+    // The servers built for the main stack (FerretDB) serve here too.
+    STACK_BIN_DIR: process.env.STACK_BIN_DIR ?? path.join(repoRoot, '.stack', 'bin'),
+    STACK_START_TIMEOUT: '90',
+  };
   // Set URL variables mean "external server": the private CLI must manage its own.
   for (const v of URL_VARS) delete stackEnv[v];
   for (const v of [

@@ -3,6 +3,7 @@
 // their output prefixed, against the stack's URLs. Stops them all, in
 // reverse order, on SIGINT/SIGTERM or when one of them dies.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -51,6 +52,8 @@ if (found.length === 0) {
 } else {
   // One PORT/HOST for every service would make them collide: each uses its own default.
   const { PORT: _port, HOST: _host, ...env } = process.env;
+  // The gateway signs its subgraph requests with a secret they share; one per run unless .env sets it.
+  env.SUBGRAPH_SECRET ??= randomBytes(32).toString('hex');
   for (const { name, main } of found) {
     // Own process group: a terminal's Ctrl-C reaches only this runner, which
     // then sends each service one SIGTERM (a second signal means "exit now").

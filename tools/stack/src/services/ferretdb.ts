@@ -10,7 +10,7 @@ import type { Service } from '../service.ts';
 const dir = path.join(config.STACK_DIR, 'ferretdb');
 const pidFile = path.join(dir, 'ferretdb.pid');
 const source = path.join(repoRoot, 'tools', 'ferretdb');
-const binary = path.join(config.STACK_DIR, 'bin', 'ferretdb');
+const binary = path.join(config.STACK_BIN_DIR ?? path.join(config.STACK_DIR, 'bin'), 'ferretdb');
 const port = config.STACK_MONGO_PORT;
 
 async function moduleVersion(): Promise<string> {
@@ -30,7 +30,7 @@ export const ferretdbService: Service = {
   async build() {
     const hash = await hashSources(source, (f) => /^(go\.mod|go\.sum|[^/]+\.go)$/.test(f));
     await buildOnce(
-      path.join(config.STACK_DIR, 'bin', 'ferretdb.stamp'),
+      path.join(config.STACK_BIN_DIR ?? path.join(config.STACK_DIR, 'bin'), 'ferretdb.stamp'),
       hash,
       () => exists(binary),
       async () => {

@@ -38,7 +38,7 @@ export const neo4jService: Service = {
   async build() {
     const hash = await hashSources(source, (f) => f === 'pom.xml' || f.startsWith('src/'));
     await buildOnce(
-      path.join(config.STACK_DIR, 'bin', 'neo4j.stamp'),
+      path.join(config.STACK_BIN_DIR ?? path.join(config.STACK_DIR, 'bin'), 'neo4j.stamp'),
       hash,
       () => exists(jar),
       async () => {
