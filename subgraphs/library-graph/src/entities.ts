@@ -7,7 +7,16 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import DataLoader from 'dataloader';
-import { isObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import {
+  isEnumType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+} from 'graphql';
 
 // @neo4j/graphql 7.6 exports only its root; these are the internals its own
 // reference resolver (dist/classes/Subgraph.js) is made of, loaded by file
@@ -91,10 +100,43 @@ function createLoader(typename: string, context: ComposedContext, info: GraphQLR
         const entity = record.this as Record<string, unknown>;
         byId.set(String(entity[keyAlias]), entity);
       }
-      return ids.map((id) => byId.get(id) ?? null);
+      // An id the graph does not hold yet (its graph sync has not run) is
+      // still a track of the catalog: it gets empty relationships, not a
+      // null that would void the whole query's non-null fields.
+      return ids.map((id) => byId.get(id) ?? { ...emptyObject(info.schema, typename, resolveTree), id });
     },
     { maxBatchSize },
   );
+}
+
+/** The selected fields of `typename` with empty values: [] for lists, null where allowed. */
+function emptyObject(schema: GraphQLSchema, typename: string, tree: ResolveTree): Record<string, unknown> {
+  const type = schema.getType(typename) as GraphQLObjectType;
+  const fields = type.getFields();
+  const out: Record<string, unknown> = {};
+  for (const field of Object.values(tree.fieldsByTypeName[typename] ?? {})) {
+    const def = fields[field.name];
+    out[field.alias] =
+      field.name === '__typename' ? typename : def ? emptyValue(schema, def.type, field) : null;
+  }
+  return out;
+}
+
+function emptyValue(schema: GraphQLSchema, type: GraphQLOutputType, tree: ResolveTree): unknown {
+  if (!isNonNullType(type)) return isListType(type) ? [] : null;
+  const inner = type.ofType;
+  if (isListType(inner)) return [];
+  if (isObjectType(inner)) return emptyObject(schema, inner.name, tree);
+  if (isEnumType(inner)) return inner.getValues()[0]?.value ?? null;
+  switch (inner.name) {
+    case 'Int':
+    case 'Float':
+      return 0;
+    case 'Boolean':
+      return false;
+    default:
+      return '';
+  }
 }
 
 const batchedResolveReference: ResolveReference = (reference, context, info) => {

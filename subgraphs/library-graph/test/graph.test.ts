@@ -70,7 +70,7 @@ for (const n of [10, 100]) {
   });
 }
 
-test('_entities over two types with unknown ids: one query per type, null for the unknown', async () => {
+test('_entities over two types with ids the graph does not hold yet: one query per type, empty entities for those', async () => {
   const reps = [
     { __typename: 'Track', id: tracks[0]!.id },
     { __typename: 'Artist', id: f.artist('Bob') },
@@ -78,16 +78,23 @@ test('_entities over two types with unknown ids: one query per type, null for th
     { __typename: 'Artist', id: f.artist('Cid') },
   ];
   h.queries.reset();
-  const res = await h.gql<{ _entities: ({ id: string } | null)[] }>(
+  const res = await h.gql<{ _entities: ({ id: string; similarTracks?: unknown[] } | null)[] }>(
     `query($reps: [_Any!]!) { _entities(representations: $reps) {
-       ... on Track { id } ... on Artist { id collaborators { id } } } }`,
+       ... on Track { id similarTracks(limit: 3) { id } similarToConnection { totalCount edges { node { id } } } }
+       ... on Artist { id collaborators { id } } } }`,
     { reps },
   );
   assert.deepEqual(res.errors, undefined);
   assert.deepEqual(
     res.data!._entities.map((e) => e?.id ?? null),
-    [reps[0]!.id, reps[1]!.id, null, reps[3]!.id],
+    [reps[0]!.id, reps[1]!.id, reps[2]!.id, reps[3]!.id],
   );
+  // A catalog track the graph has not synced yet: empty relationships, not null.
+  assert.deepEqual(res.data!._entities[2], {
+    id: reps[2]!.id,
+    similarTracks: [],
+    similarToConnection: { totalCount: 0, edges: [] },
+  });
   assert.equal(h.queries.statements.length, 2);
 });
 
