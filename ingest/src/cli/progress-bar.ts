@@ -27,6 +27,7 @@ export function createProgressBar(out: NodeJS.WriteStream, label: string): Progr
   const samples: { at: number; processed: number }[] = [];
   const tty = out.isTTY;
   let lastDraw = 0;
+  let stageName = '';
 
   const rate = () => {
     const first = samples[0];
@@ -39,7 +40,8 @@ export function createProgressBar(out: NodeJS.WriteStream, label: string): Progr
     const fraction = p.total > 0 ? Math.min(1, p.processed / p.total) : 0;
     const filled = Math.round(fraction * WIDTH);
     const perSecond = rate();
-    const left = p.total - p.processed;
+    const { done, total } = activeStage(p);
+    const left = total - done;
     const eta = perSecond > 0 && left > 0 ? ` ETA ${formatDuration(left / perSecond)}` : '';
     return (
       `${label} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${p.processed}/${p.total} ` +
@@ -51,7 +53,11 @@ export function createProgressBar(out: NodeJS.WriteStream, label: string): Progr
   return {
     update(p) {
       const now = Date.now();
-      samples.push({ at: now, processed: p.processed });
+      const stage = activeStage(p);
+      // files/s and the ETA follow the stage in progress: reading, then analysing.
+      if (stage.name !== stageName) samples.splice(0);
+      stageName = stage.name;
+      samples.push({ at: now, processed: stage.done });
       while (samples.length > 2 && samples[0]!.at < now - WINDOW_MS) samples.shift();
       if (now - lastDraw < (tty ? 100 : 3000)) return;
       lastDraw = now;
@@ -61,6 +67,14 @@ export function createProgressBar(out: NodeJS.WriteStream, label: string): Progr
       out.write(tty ? `\r\x1b[2K${line(p)}\n` : `${line(p)}\n`);
     },
   };
+}
+
+/** Reading the files until they are all read, then the analysis while it runs. */
+function activeStage(p: Progress): { name: string; done: number; total: number } {
+  const a = p.analysis;
+  if (p.processed < p.total || !a || a.total === 0)
+    return { name: 'read', done: p.processed, total: p.total };
+  return { name: 'analyse', done: a.processed, total: a.total };
 }
 
 /** The analysis stage's part of the line, once it has work. */
