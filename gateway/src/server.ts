@@ -34,6 +34,7 @@ import {
   type WsLimits,
 } from './subscriptions/index.ts';
 import { mountConsole } from './console.ts';
+import { mountCovers } from './covers.ts';
 
 /** graphql-ws shares the queries' path; SSE has its own (an HTTP POST there streams events). */
 const GRAPHQL_PATH = '/graphql';
@@ -229,6 +230,7 @@ export function createServer(deps: GatewayDeps): Gateway {
   app.get('/metrics', metrics.handler());
   // The console page (console/dist) at /console/, same origin as /graphql.
   mountConsole(app);
+  mountCovers(app);
   // Before /graphql is mounted in start(): express would otherwise hand /graphql/stream to Apollo.
   app.use(
     SSE_PATH,

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { env, loadConfig, servicesSchema } from '@tonegraph/config';
+import { enrichmentEnvShape } from '@tonegraph/enrichment';
 
 const cores = availableParallelism();
 
@@ -34,6 +35,11 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   ANALYSIS_MAX_DURATION_S: env.int(4 * 3600, 1, 100_000),
   /** V8 heap limit of each analysis thread; a thread that exceeds it fails its file, not the process. */
   ANALYSIS_WORKER_MEMORY_MB: env.int(256, 32, 16_384),
+  /** `auto`: enrich tracks from MusicBrainz when MUSICBRAINZ_CONTACT is set; `off`: don't. */
+  INGEST_ENRICHMENT: z.enum(['auto', 'off']).default('auto'),
+  /** Enrichment jobs in flight at once; the per-host rate limits pace the calls. */
+  ENRICHMENT_CONCURRENCY: env.int(8, 1, 256),
+  ...enrichmentEnvShape,
   /** Queue the catalog publishes scan requests on. */
   SCAN_QUEUE: z.string().default('tonegraph.scan-requests'),
   /** Prefix of the ingest's own queues (`<prefix>.files`, `.files.retry`, `.files.dead`). */

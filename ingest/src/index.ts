@@ -8,6 +8,7 @@ import { createDriver } from '@tonegraph/library-graph/driver';
 import { createGraphSync } from '@tonegraph/library-graph/sync';
 import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
+import { createEnricher, enricherOptionsFromEnv } from '@tonegraph/enrichment';
 import { loadIngestConfig } from './config.ts';
 import { createMetrics, createMetricsServer } from './metrics.ts';
 import { queueNames } from './queue/topology.ts';
@@ -32,8 +33,10 @@ const analysis = await startAnalysis();
 const graph = await startGraph();
 
 const metrics = createMetrics();
+const enrichment = startEnrichment();
 const ingest = await startIngest({
   ...(analysis ? { analysis } : {}),
+  ...(enrichment ? { enrichment } : {}),
   ...(graph ? { graph } : {}),
   metrics,
   db: database.db,
@@ -48,6 +51,21 @@ const ingest = await startIngest({
   log,
 });
 lifecycle.defer('pipeline', () => ingest.stop(20_000));
+
+/** The enrichment stage's enricher, when MUSICBRAINZ_CONTACT is set and enrichment is not off. */
+function startEnrichment() {
+  if (!config.MUSICBRAINZ_CONTACT || config.INGEST_ENRICHMENT === 'off') {
+    log.info('enrichment off (set MUSICBRAINZ_CONTACT to link tracks to MusicBrainz)');
+    return undefined;
+  }
+  const enricher = createEnricher(
+    enricherOptionsFromEnv(config, { redis, keyPrefix: config.REDIS_PREFIX, registry: metrics.registry }),
+  );
+  // Deferred before the pipeline, so it closes after the jobs in flight have finished.
+  lifecycle.defer('enricher', () => enricher.close());
+  log.info({ musicbrainz: config.MUSICBRAINZ_URL, coverDir: config.COVER_DIR }, 'enrichment on');
+  return { enricher, concurrency: config.ENRICHMENT_CONCURRENCY };
+}
 
 /** The graph stage's sync, when NEO4J_URL is set and the graph is not off. */
 async function startGraph() {

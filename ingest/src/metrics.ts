@@ -66,6 +66,18 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    enrichments: new Counter({
+      name: 'tonegraph_ingest_enrichments_total',
+      help: 'Enrichment jobs handled, by result (done, failed, retried, dead); deferrals count as done',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    enrichmentResults: new Counter({
+      name: 'tonegraph_ingest_enrichment_results_total',
+      help: 'Enrichment outcomes by status (matched, candidates, not_found, deferred)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
     /** The most file jobs that were in flight at once. */
     peak: () => peak,
     /** Where the queue depths come from (the worker, once it runs). */

@@ -8,10 +8,11 @@ import { createAnalysisHandler } from './pipeline/analysis.ts';
 import type { GraphSync } from '@tonegraph/library-graph/sync';
 import { createFileHandler } from './pipeline/file.ts';
 import { createGraphHandler } from './pipeline/graph.ts';
+import { createEnrichmentHandler, type TrackEnricher } from './pipeline/enrichment.ts';
 import { handleScan } from './pipeline/scan.ts';
 import type { Metrics } from './metrics.ts';
 import { createProgressPublisher } from './progress.ts';
-import type { AnalysisJob, GraphJob, QueueNames } from './queue/topology.ts';
+import type { AnalysisJob, EnrichmentJob, GraphJob, QueueNames } from './queue/topology.ts';
 import { startWorker, type Worker } from './queue/worker.ts';
 
 /** Everything an ingest process runs on; `index.ts` builds it from config. */
@@ -41,6 +42,15 @@ export interface IngestDeps {
     /** Graph sync jobs (batches of tracks) in flight at once. */
     readonly concurrency: number;
   };
+  /**
+   * External enrichment (MusicBrainz, covers); without it, tracks keep their
+   * tags only. Queued after each commit; import jobs do not wait for it.
+   */
+  readonly enrichment?: {
+    readonly enricher: TrackEnricher;
+    /** Enrichment jobs in flight at once (the enricher's bulkheads and rate limits pace the calls). */
+    readonly concurrency: number;
+  };
 }
 
 export interface Ingest {
@@ -62,6 +72,9 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   const enqueueGraph = deps.graph
     ? async (jobs: readonly GraphJob[]) => (await started.promise).enqueueGraph(jobs)
     : undefined;
+  const enqueueEnrichment = deps.enrichment
+    ? async (jobs: readonly EnrichmentJob[]) => (await started.promise).enqueueEnrichment(jobs)
+    : undefined;
   const handleFile = createFileHandler({
     db,
     progress,
@@ -69,7 +82,18 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     sequential: deps.sequential,
     ...(enqueueAnalysis ? { enqueueAnalysis } : {}),
     ...(enqueueGraph ? { enqueueGraph } : {}),
+    ...(enqueueEnrichment ? { enqueueEnrichment } : {}),
   });
+  const enrichment = deps.enrichment && {
+    ...createEnrichmentHandler({
+      db,
+      enricher: deps.enrichment.enricher,
+      defer: async (job, delayMs) => (await started.promise).deferEnrichment(job, delayMs),
+      log: log.child({ stage: 'enrichment' }),
+      onResult: (status) => deps.metrics?.enrichmentResults.inc({ status }),
+    }),
+    concurrency: deps.sequential ? 1 : deps.enrichment.concurrency,
+  };
   const graph = deps.graph && {
     ...createGraphHandler({
       db,
@@ -98,6 +122,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     {
       ...(analysis ? { analysis } : {}),
       ...(graph ? { graph } : {}),
+      ...(enrichment ? { enrichment } : {}),
       scan: (request, enqueue) => handleScan({ db, progress, log, enqueue }, request),
       file: handleFile,
       async gaveUp(job, reason) {

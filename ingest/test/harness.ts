@@ -32,7 +32,12 @@ export interface JobRow {
 
 /** A fresh catalog database and isolated queues, with an ingest pipeline running on them. */
 export async function startHarness(
-  options: { sequential?: boolean; analysis?: IngestDeps['analysis']; graph?: IngestDeps['graph'] } = {},
+  options: {
+    sequential?: boolean;
+    analysis?: IngestDeps['analysis'];
+    graph?: IngestDeps['graph'];
+    enrichment?: IngestDeps['enrichment'];
+  } = {},
 ): Promise<IngestHarness> {
   const services = testServices();
   const testDb: TestDatabase = await createTestDatabase(services.DATABASE_URL);
@@ -50,6 +55,7 @@ export async function startHarness(
     sequential: options.sequential ?? false,
     ...(options.analysis ? { analysis: options.analysis } : {}),
     ...(options.graph ? { graph: options.graph } : {}),
+    ...(options.enrichment ? { enrichment: options.enrichment } : {}),
     maxRetries: 1,
     retryDelayMs: 200,
     redisPrefix: iso.redisPrefix,

@@ -202,3 +202,12 @@ export async function moveTrack(
     })
     .where(eq(tracks.id, trackId));
 }
+
+/** Marks tracks as queued for enrichment (in the commit that queues them). */
+export async function markEnrichmentPending(tx: Tx, trackIds: readonly string[]): Promise<void> {
+  if (trackIds.length === 0) return;
+  await tx
+    .update(tracks)
+    .set({ enrichmentStatus: 'pending' })
+    .where(inArray(tracks.id, [...trackIds]));
+}

@@ -2,11 +2,11 @@ import { stat } from 'node:fs/promises';
 import type { Db } from '@tonegraph/catalog/db';
 import type { Logger } from '@tonegraph/logger';
 import { finishIfDone, markAnalysisPending, recordError, settleFile, settleFiles } from '../catalog/jobs.ts';
-import { deleteTracks, upsertTracks, type FileFacts } from '../catalog/write.ts';
+import { deleteTracks, markEnrichmentPending, upsertTracks, type FileFacts } from '../catalog/write.ts';
 import { PermanentFileError } from '../errors.ts';
 import { readMetadata } from '../metadata/extract.ts';
 import type { ProgressPublisher } from '../progress.ts';
-import type { AnalysisJob, FileJob, GraphJob } from '../queue/topology.ts';
+import type { AnalysisJob, EnrichmentJob, FileJob, GraphJob } from '../queue/topology.ts';
 import { hashFile } from '../scanner/hash.ts';
 import { createBatcher } from './batcher.ts';
 
@@ -27,6 +27,12 @@ export interface FileDeps {
   readonly enqueueAnalysis?: (jobs: readonly AnalysisJob[]) => Promise<void>;
   /** Queues the library-graph sync of committed or deleted tracks, likewise. */
   readonly enqueueGraph?: (jobs: readonly GraphJob[]) => Promise<void>;
+  /**
+   * Queues the external enrichment of committed tracks, likewise (their
+   * status is set to `pending` in the commit). The import job does not wait
+   * for it.
+   */
+  readonly enqueueEnrichment?: (jobs: readonly EnrichmentJob[]) => Promise<void>;
 }
 
 /** The file handler, with the batcher its commits share. */
@@ -54,6 +60,11 @@ export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<voi
             tx,
             items.map((i) => ({ jobId: i.job.jobId, path: i.job.path })),
           );
+        if (deps.enqueueEnrichment && tracks.size > 0)
+          await markEnrichmentPending(
+            tx,
+            [...tracks.values()].map((t) => t.id),
+          );
         return tracks;
       });
       if (deps.enqueueAnalysis) {
@@ -77,6 +88,14 @@ export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<voi
         await deps.enqueueGraph([
           { jobId: first.jobId, path: first.path, upsert: [...saved.values()].map((t) => t.id), remove: [] },
         ]);
+      }
+      if (deps.enqueueEnrichment && saved.size > 0) {
+        await deps.enqueueEnrichment(
+          items.flatMap(({ job }) => {
+            const track = saved.get(job.path);
+            return track ? [{ jobId: job.jobId, trackId: track.id, path: job.path }] : [];
+          }),
+        );
       }
       await reportProgress(items.map((i) => i.job.jobId));
     },

@@ -14,6 +14,16 @@ export interface QueueNames {
   readonly graph: string;
   readonly graphRetry: string;
   readonly graphDead: string;
+  /** External enrichment jobs (MusicBrainz, covers), with retry and dead-letter queues. */
+  readonly enrichment: string;
+  readonly enrichmentRetry: string;
+  readonly enrichmentDead: string;
+  /**
+   * Enrichment jobs deferred while a service is down or rate-limited: each
+   * message carries its own `expiration` (the enricher's `retryAfterMs`) and
+   * is dead-lettered back to the enrichment queue when it expires.
+   */
+  readonly enrichmentDelayed: string;
 }
 
 export function queueNames(prefix: string, scanQueue: string): QueueNames {
@@ -28,6 +38,10 @@ export function queueNames(prefix: string, scanQueue: string): QueueNames {
     graph: `${prefix}.graph`,
     graphRetry: `${prefix}.graph.retry`,
     graphDead: `${prefix}.graph.dead`,
+    enrichment: `${prefix}.enrichment`,
+    enrichmentRetry: `${prefix}.enrichment.retry`,
+    enrichmentDead: `${prefix}.enrichment.dead`,
+    enrichmentDelayed: `${prefix}.enrichment.delayed`,
   };
 }
 
@@ -43,6 +57,10 @@ export const allQueues = (n: QueueNames): string[] => [
   n.graph,
   n.graphRetry,
   n.graphDead,
+  n.enrichment,
+  n.enrichmentRetry,
+  n.enrichmentDead,
+  n.enrichmentDelayed,
 ];
 
 /**
@@ -60,7 +78,9 @@ export async function assertTopology(
     [names.files, names.retry, names.dead],
     [names.analysis, names.analysisRetry, names.analysisDead],
     [names.graph, names.graphRetry, names.graphDead],
+    [names.enrichment, names.enrichmentRetry, names.enrichmentDead],
   ] as const) {
+    // The catalog's enrichment publisher (`enrichTracks`) declares the enrichment queue with these same arguments.
     await channel.assertQueue(dead, { durable: true });
     await channel.assertQueue(queue, { durable: true, deadLetterExchange: '', deadLetterRoutingKey: dead });
     await channel.assertQueue(retry, {
@@ -70,6 +90,26 @@ export async function assertTopology(
       deadLetterRoutingKey: queue,
     });
   }
+  // No queue-wide TTL: every deferred message sets its own expiration.
+  await channel.assertQueue(names.enrichmentDelayed, {
+    durable: true,
+    deadLetterExchange: '',
+    deadLetterRoutingKey: names.enrichment,
+  });
+}
+
+/**
+ * An enrichment job: one catalog track to link to MusicBrainz. Queued after
+ * an import's commit (`jobId` is the import job's) or by `enrichTracks`
+ * (`jobId` is `rerun:<uuid>`); it never holds an import job.
+ */
+export interface EnrichmentJob {
+  readonly jobId: string;
+  readonly trackId: string;
+  /** The track's file, for logs, AcoustID and embedded covers. */
+  readonly path: string;
+  /** Times this job was deferred so far. */
+  readonly deferrals?: number;
 }
 
 /** An audio analysis job: one committed track whose audio is to be analysed. */

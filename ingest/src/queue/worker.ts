@@ -7,6 +7,7 @@ import {
   allQueues,
   assertTopology,
   type AnalysisJob,
+  type EnrichmentJob,
   type FileJob,
   type GraphJob,
   type QueueNames,
@@ -31,6 +32,12 @@ export interface Handlers {
   graph?: {
     handle: (job: GraphJob) => Promise<void>;
     gaveUp: (job: GraphJob, reason: string) => Promise<void>;
+    concurrency: number;
+  };
+  /** The external enrichment stage, when this process runs it. */
+  enrichment?: {
+    handle: (job: EnrichmentJob) => Promise<void>;
+    gaveUp: (job: EnrichmentJob, reason: string) => Promise<void>;
     concurrency: number;
   };
 }
@@ -65,6 +72,10 @@ export interface Worker {
   queueDepths(): Promise<Record<string, number>>;
   /** Queues graph sync jobs; resolves once the broker has confirmed them. */
   enqueueGraph(jobs: readonly GraphJob[]): Promise<void>;
+  /** Queues enrichment jobs; resolves once the broker has confirmed them. */
+  enqueueEnrichment(jobs: readonly EnrichmentJob[]): Promise<void>;
+  /** Parks an enrichment job on the delayed queue; it comes back to the enrichment queue after `delayMs`. */
+  deferEnrichment(job: EnrichmentJob, delayMs: number): Promise<void>;
   /** File jobs being handled right now. */
   inFlight(): number;
   /** Stops consuming, waits up to `deadlineMs` for jobs in flight, then closes. Idempotent. */
@@ -118,12 +129,23 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
     }
   };
 
-  const publish = (ch: ConfirmChannel, queue: string, body: object, headers: Record<string, unknown> = {}) =>
+  const publish = (
+    ch: ConfirmChannel,
+    queue: string,
+    body: object,
+    headers: Record<string, unknown> = {},
+    expiration?: number,
+  ) =>
     new Promise<void>((resolve, reject) => {
       ch.sendToQueue(
         queue,
         Buffer.from(JSON.stringify(body)),
-        { persistent: true, contentType: 'application/json', headers },
+        {
+          persistent: true,
+          contentType: 'application/json',
+          headers,
+          ...(expiration === undefined ? {} : { expiration: String(Math.max(0, Math.round(expiration))) }),
+        },
         (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
       );
     });
@@ -246,6 +268,18 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
         },
         handlers.graph.concurrency,
       );
+    if (handlers.enrichment)
+      await extra(
+        {
+          name: 'enrichment',
+          queue: names.enrichment,
+          retry: names.enrichmentRetry,
+          handle: handlers.enrichment.handle,
+          gaveUp: handlers.enrichment.gaveUp,
+          count: (result) => opts.metrics?.enrichments.inc({ result }),
+        },
+        handlers.enrichment.concurrency,
+      );
     reconnectDelay = 500;
     log.info({ queues: names, concurrency: opts.concurrency }, 'consuming');
   };
@@ -333,6 +367,18 @@ export async function startWorker(handlers: Handlers, opts: WorkerOptions): Prom
       if (!ch || !connection)
         throw Object.assign(new Error('broker connection is down'), { code: 'ECONNREFUSED' });
       await Promise.all(jobs.map((job) => publish(ch, names.graph, job)));
+    },
+    async enqueueEnrichment(jobs) {
+      const ch = current?.files;
+      if (!ch || !connection)
+        throw Object.assign(new Error('broker connection is down'), { code: 'ECONNREFUSED' });
+      await Promise.all(jobs.map((job) => publish(ch, names.enrichment, job)));
+    },
+    async deferEnrichment(job, delayMs) {
+      const ch = current?.files;
+      if (!ch || !connection)
+        throw Object.assign(new Error('broker connection is down'), { code: 'ECONNREFUSED' });
+      await publish(ch, names.enrichmentDelayed, job, {}, delayMs);
     },
     stop(deadlineMs = 10_000) {
       stopped ??= (async () => {

@@ -11,6 +11,10 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   LIBRARY_ALLOWED_ROOTS: env.list().default([]),
   /** Durable queue that carries scan requests to the ingest workers. */
   SCAN_QUEUE: z.string().default('tonegraph.scan-requests'),
+  /** Ingest's enrichment queue (`<QUEUE_PREFIX>.enrichment`), where `enrichTracks` re-queues tracks. */
+  ENRICHMENT_QUEUE: z.string().default('tonegraph.enrichment'),
+  /** Base of `Album.coverArt` URLs: the gateway's cover route (absolute, or relative to the gateway). */
+  COVER_BASE_URL: z.string().default('/covers'),
   /** Prefix of the Redis channels ingest publishes progress on. */
   REDIS_PREFIX: z.string().default('tonegraph:'),
   /** Shared with the gateway: requests without it get 401 (unset: development, unsigned accepted). */

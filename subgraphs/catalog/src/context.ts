@@ -2,7 +2,7 @@ import type { PubSubEngine } from 'graphql-subscriptions';
 import type { Logger } from '@tonegraph/logger';
 import type { Database } from './db/client.ts';
 import type { Loaders } from './loaders.ts';
-import type { ScanPublisher } from './queue.ts';
+import type { EnrichmentPublisher, ScanPublisher } from './queue.ts';
 
 /** What every resolver of one request sees. */
 export interface Context {
@@ -17,4 +17,8 @@ export interface Context {
   };
   /** Prefix of the Redis channels (shared with ingest). */
   readonly redisPrefix: string;
+  /** Queues tracks for ingest's enrichment stage (`enrichTracks`); unset: the mutation fails. */
+  readonly enrichment?: EnrichmentPublisher | undefined;
+  /** Where the gateway serves covers (`/covers` by default, relative to the gateway). */
+  readonly coverBaseUrl: string;
 }

@@ -3,7 +3,7 @@ import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
 import { loadCatalogConfig } from './config.ts';
 import { createDb, migrateDb } from './db/client.ts';
-import { createScanPublisher } from './queue.ts';
+import { createEnrichmentPublisher, createScanPublisher } from './queue.ts';
 import { createServer } from './server.ts';
 
 const config = loadCatalogConfig();
@@ -17,6 +17,8 @@ await migrateDb(database);
 
 const publisher = createScanPublisher(config.AMQP_URL, config.SCAN_QUEUE);
 lifecycle.defer('scan publisher', () => publisher.close());
+const enrichment = createEnrichmentPublisher(config.AMQP_URL, config.ENRICHMENT_QUEUE);
+lifecycle.defer('enrichment publisher', () => enrichment.close());
 
 // Opens two connections to REDIS_URL: one in subscriber mode cannot publish.
 const pubsub = new RedisPubSub({ connection: config.REDIS_URL });
@@ -29,6 +31,8 @@ const server = await createServer({
   log,
   pubsub,
   redisPrefix: config.REDIS_PREFIX,
+  enrichment,
+  coverBaseUrl: config.COVER_BASE_URL,
   subgraphSecret: config.SUBGRAPH_SECRET,
 });
 lifecycle.defer('http', () => server.stop());

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 
 /** A scan request as the ingest workers consume it. */
@@ -59,6 +60,84 @@ export function createScanPublisher(url: string, queue: string, timeoutMs = 5000
           },
         );
       });
+    },
+    async close() {
+      const conn = connection;
+      channel = undefined;
+      connection = undefined;
+      await conn?.close().catch(() => undefined);
+    },
+  };
+}
+
+/** A track to re-enrich, as `enrichTracks` queues it for ingest's enrichment stage. */
+export interface EnrichmentRequest {
+  readonly trackId: string;
+  /** The track's file, for logs. */
+  readonly path: string;
+}
+
+export interface EnrichmentPublisher {
+  /** Queues the tracks' enrichment; resolves with how many were queued once the broker confirmed them. */
+  publish(requests: readonly EnrichmentRequest[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Publishes enrichment jobs straight onto ingest's enrichment queue
+ * (`<QUEUE_PREFIX>.enrichment`), declared with the arguments ingest gives it
+ * (dead-lettered to `<queue>.dead`), persistent and confirmed. Each job is
+ * `{ jobId: 'rerun:<uuid>', trackId, path }`: a re-run belongs to no import job.
+ */
+export function createEnrichmentPublisher(url: string, queue: string, timeoutMs = 5000): EnrichmentPublisher {
+  let channel: Promise<amqp.ConfirmChannel> | undefined;
+  let connection: amqp.ChannelModel | undefined;
+
+  const open = async () => {
+    const conn = await amqp.connect(url, { timeout: timeoutMs });
+    connection = conn;
+    const reset = () => {
+      channel = undefined;
+      connection = undefined;
+    };
+    conn.on('close', reset);
+    conn.on('error', reset);
+    const ch = await conn.createConfirmChannel();
+    ch.on('close', reset);
+    ch.on('error', reset);
+    await ch.assertQueue(queue, {
+      durable: true,
+      deadLetterExchange: '',
+      deadLetterRoutingKey: `${queue}.dead`,
+    });
+    return ch;
+  };
+
+  return {
+    async publish(requests) {
+      channel ??= open().catch((error: unknown) => {
+        channel = undefined;
+        throw error;
+      });
+      const ch = await channel;
+      const rerun = `rerun:${randomUUID()}`;
+      for (let i = 0; i < requests.length; i += 1000) {
+        for (const r of requests.slice(i, i + 1000)) {
+          ch.sendToQueue(
+            queue,
+            Buffer.from(JSON.stringify({ jobId: rerun, trackId: r.trackId, path: r.path })),
+            { persistent: true, contentType: 'application/json' },
+          );
+        }
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          ch.waitForConfirms(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('broker did not confirm in time')), timeoutMs);
+          }),
+        ]).finally(() => clearTimeout(timer));
+      }
+      return requests.length;
     },
     async close() {
       const conn = connection;

@@ -17,7 +17,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from './context.ts';
 import type { Database } from './db/client.ts';
 import { createLoaders } from './loaders.ts';
-import type { ScanPublisher } from './queue.ts';
+import type { EnrichmentPublisher, ScanPublisher } from './queue.ts';
 import { resolvers } from './resolvers/index.ts';
 
 const sdlFile = new URL('../../../schema/catalog.graphql', import.meta.url);
@@ -35,6 +35,10 @@ export interface CatalogDeps {
   readonly pubsub: Context['pubsub'];
   /** Prefix of the Redis channels (shared with ingest). */
   readonly redisPrefix: string;
+  /** Queues `enrichTracks` re-runs for ingest; unset: that mutation fails with QUEUE_UNAVAILABLE. */
+  readonly enrichment?: EnrichmentPublisher;
+  /** Base of cover URLs (the gateway's `/covers` route); default `/covers`. */
+  readonly coverBaseUrl?: string;
 }
 
 export interface CatalogServer {
@@ -66,6 +70,8 @@ export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
     log,
     pubsub: deps.pubsub,
     redisPrefix: deps.redisPrefix,
+    enrichment: deps.enrichment,
+    coverBaseUrl: deps.coverBaseUrl ?? '/covers',
   });
   // Subscriptions: graphql-ws on the same path as queries.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });

@@ -5,6 +5,7 @@ import {
   customType,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   real,
@@ -14,6 +15,16 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+
+/** A MusicBrainz recording kept as a candidate (below the match threshold), as stored. */
+export interface EnrichmentCandidate {
+  readonly recordingId: string;
+  readonly title: string;
+  readonly artist: string;
+  readonly releaseId: string | null;
+  readonly releaseTitle: string | null;
+  readonly score: number;
+}
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
@@ -57,6 +68,12 @@ export const albums = pgTable(
     year: integer(),
     compilation: boolean().notNull().default(false),
     musicbrainzReleaseId: text('musicbrainz_release_id'),
+    /** The release's title as MusicBrainz writes it, set by enrichment. */
+    musicbrainzTitle: text('musicbrainz_title'),
+    /** File name of the album's cover under COVER_DIR (no folder), set by enrichment. */
+    coverPath: text('cover_path'),
+    /** `embedded` (from a track's tags) or `coverartarchive`. */
+    coverSource: text('cover_source'),
     genres: text()
       .array()
       .notNull()
@@ -94,6 +111,18 @@ export const tracks = pgTable(
     isrc: text(),
     musicbrainzRecordingId: text('musicbrainz_recording_id'),
     musicbrainzTrackId: text('musicbrainz_track_id'),
+    /** Canonical title and artist credit from MusicBrainz, set by a match. */
+    musicbrainzTitle: text('musicbrainz_title'),
+    musicbrainzArtistCredit: text('musicbrainz_artist_credit'),
+    /** MBIDs of the credited artists, in credit order. */
+    musicbrainzArtistIds: text('musicbrainz_artist_ids').array(),
+    /** Null: never enriched; else `pending`, `matched`, `candidates`, `not_found` or `deferred`. */
+    enrichmentStatus: text('enrichment_status'),
+    /** The applied match's score, or the best candidate's. */
+    enrichmentScore: real('enrichment_score'),
+    /** For `candidates`: at most 5 `{ recordingId, title, artist, releaseId, releaseTitle, score }`. */
+    enrichmentCandidates: jsonb('enrichment_candidates').$type<EnrichmentCandidate[]>(),
+    enrichedAt: ts('enriched_at'),
     filePath: text('file_path').notNull(),
     fileSize: bigint('file_size', { mode: 'number' }).notNull(),
     format: text().notNull(),

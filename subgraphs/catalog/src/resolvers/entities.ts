@@ -1,6 +1,7 @@
 import type { Album as AlbumRow, Artist as ArtistRow, Track as TrackRow } from '../db/columns.ts';
 import type { ImportJobRow, LibraryRow } from '../db/schema.ts';
 import type { Context } from '../context.ts';
+import { badInput } from '../errors.ts';
 import type { Credit } from '../loaders.ts';
 import { listImportErrors, listTracks, type TrackFilter } from '../lists.ts';
 import type { PageArgs } from '../pagination.ts';
@@ -15,6 +16,18 @@ export const Track = {
   albumArtist: (t: TrackRow, _: unknown, ctx: Context) =>
     t.albumArtistId ? ctx.loaders.artistById.load(t.albumArtistId) : null,
   library: (t: TrackRow, _: unknown, ctx: Context) => ctx.loaders.libraryById.load(t.libraryId),
+  enrichment: (t: TrackRow) =>
+    t.enrichmentStatus
+      ? {
+          status: t.enrichmentStatus.toUpperCase(),
+          score: t.enrichmentScore,
+          candidates: t.enrichmentCandidates ?? [],
+          title: t.musicbrainzTitle,
+          artistCredit: t.musicbrainzArtistCredit,
+          artistIds: t.musicbrainzArtistIds ?? [],
+          enrichedAt: t.enrichedAt,
+        }
+      : null,
   file: (t: TrackRow) => ({
     path: t.filePath,
     size: t.fileSize,
@@ -41,7 +54,16 @@ export const Album = {
     a.albumArtistId ? ctx.loaders.artistById.load(a.albumArtistId) : null,
   tracks: (a: AlbumRow, _: unknown, ctx: Context) => ctx.loaders.tracksByAlbum.load(a.id),
   trackCount: (a: AlbumRow, _: unknown, ctx: Context) => ctx.loaders.trackCountByAlbum.load(a.id),
+  coverArt: (a: AlbumRow, { size }: { size?: number | null }, ctx: Context) => {
+    const width = size ?? 500;
+    if (!Number.isInteger(width) || width < 1 || width > 1200) throw badInput('"size" must be 1 to 1200');
+    return a.coverPath ? coverUrl(ctx.coverBaseUrl, a.coverPath) : null;
+  },
 };
+
+/** The gateway URL of a stored cover: `<COVER_BASE_URL>/<file>`. */
+export const coverUrl = (base: string, file: string): string =>
+  `${base.replace(/\/+$/, '')}/${encodeURIComponent(file)}`;
 
 export const Artist = {
   __resolveReference: (ref: Ref, ctx: Context) => ctx.loaders.artistById.load(ref.id),

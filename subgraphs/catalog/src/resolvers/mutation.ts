@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray, or, type SQL } from 'drizzle-orm';
 import type { Context } from '../context.ts';
-import { importJobs, libraries } from '../db/schema.ts';
+import { importJobs, libraries, tracks } from '../db/schema.ts';
 import { badInput, userError } from '../errors.ts';
 import { overlapping, resolveLibraryPath } from '../library-path.ts';
 import { requireId } from './ids.ts';
@@ -61,5 +61,42 @@ export const Mutation = {
     }
     ctx.log.info({ jobId: job.id, libraryId: id, mode }, 'scan queued');
     return job;
+  },
+
+  /** Re-queues enrichment for tracks, an album and/or a library (the union); returns how many were queued. */
+  async enrichTracks(
+    _: unknown,
+    args: { trackIds?: readonly string[] | null; albumId?: string | null; libraryId?: string | null },
+    ctx: Context,
+  ) {
+    const trackIds = args.trackIds ?? [];
+    if (trackIds.length === 0 && !args.albumId && !args.libraryId)
+      throw badInput('give "trackIds", "albumId" or "libraryId"');
+    if (trackIds.length > 1000) throw badInput('"trackIds" takes at most 1000 ids');
+    for (const id of trackIds) requireId('trackIds', id);
+    requireId('albumId', args.albumId);
+    requireId('libraryId', args.libraryId);
+    if (!ctx.enrichment) throw userError('QUEUE_UNAVAILABLE', 'Enrichment is not configured on this server');
+    const where: SQL[] = [];
+    if (trackIds.length > 0) where.push(inArray(tracks.id, [...trackIds]));
+    if (args.albumId) where.push(eq(tracks.albumId, args.albumId));
+    if (args.libraryId) where.push(eq(tracks.libraryId, args.libraryId));
+    const rows = await ctx.db
+      .update(tracks)
+      .set({ enrichmentStatus: 'pending' })
+      .where(or(...where))
+      .returning({ trackId: tracks.id, path: tracks.filePath });
+    if (rows.length === 0) return 0;
+    try {
+      await ctx.enrichment.publish(rows);
+    } catch (error) {
+      ctx.log.error({ err: error, tracks: rows.length }, 'enrichment not queued');
+      throw userError(
+        'QUEUE_UNAVAILABLE',
+        'The tracks could not be queued; try again when the queue is back',
+      );
+    }
+    ctx.log.info({ tracks: rows.length }, 'enrichment re-queued');
+    return rows.length;
   },
 };
