@@ -79,6 +79,8 @@ const schema = z
     GATEWAY_WS_MAX_BUFFERED_BYTES: env.int(4 * 1024 * 1024, 1024),
     /** After SIGTERM, answer /readyz 503 this long before closing the listener (load balancers notice). */
     GATEWAY_SHUTDOWN_DELAY_MS: env.millis(0),
+    /** Album covers stored by ingest (its COVER_DIR), served at /covers/. */
+    COVER_DIR: z.string().default('.covers'),
   })
   .transform((c) => {
     const development = c.TONEGRAPH_ENV === 'development';

@@ -16,7 +16,7 @@ export interface CoversOptions {
 
 /** Serves `<dir>/<file>` at /covers/<file>: cached for a day, 404 for anything else. */
 export function mountCovers(app: Express, options: CoversOptions = {}): void {
-  const dir = path.resolve(options.dir ?? process.env.COVER_DIR ?? '.covers');
+  const dir = path.resolve(options.dir ?? '.covers');
   app.use(
     COVERS_PATH,
     // Cover files sit at the top of the folder; deeper paths and temporary files are not covers.

@@ -52,6 +52,7 @@ const gateway = createServer({
   development: config.TONEGRAPH_ENV === 'development',
   auth,
   subgraphSecret: config.SUBGRAPH_SECRET,
+  coverDir: config.COVER_DIR,
   log,
   limits: {
     maxDepth: config.GATEWAY_MAX_DEPTH,

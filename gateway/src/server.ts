@@ -83,6 +83,8 @@ export interface GatewayDeps {
   readonly landingPage?: boolean;
   /** Compress HTTP responses over 1 KiB (never SSE); default true. */
   readonly compression?: boolean;
+  /** Folder of the album covers ingest stores, served at /covers/; default `.covers` (relative to the working directory). */
+  readonly coverDir?: string;
   /** Redis for persisted queries (shared by every instance) and checked by /readyz; default in-memory APQ. */
   readonly redis?: Redis | undefined;
   /** Key prefix of persisted queries in Redis; default `tonegraph:apq:`. */
@@ -230,7 +232,7 @@ export function createServer(deps: GatewayDeps): Gateway {
   app.get('/metrics', metrics.handler());
   // The console page (console/dist) at /console/, same origin as /graphql.
   mountConsole(app);
-  mountCovers(app);
+  mountCovers(app, deps.coverDir ? { dir: deps.coverDir } : {});
   // Before /graphql is mounted in start(): express would otherwise hand /graphql/stream to Apollo.
   app.use(
     SSE_PATH,
