@@ -10,7 +10,7 @@ export const COVERS_PATH = '/covers';
 
 /** Options for {@link mountCovers}. */
 export interface CoversOptions {
-  /** The folder ingest writes covers to; default `COVER_DIR`, else `.covers` (as ingest's default). */
+  /** The folder ingest writes covers to (its COVER_DIR); default `.covers`, as ingest's default. */
   readonly dir?: string;
 }
 
