@@ -5,6 +5,9 @@ const benches: Record<string, string> = {
   catalog: 'bench/catalog-latency.ts',
   ingest: 'bench/ingest.ts',
   analysis: 'bench/analysis.ts',
+  gateway: 'bench/gateway.ts',
+  subscriptions: 'bench/subscriptions.ts',
+  enrichment: 'bench/enrichment.ts',
 };
 const [name = 'catalog', ...args] = process.argv.slice(2);
 const file = benches[name];
