@@ -35,7 +35,11 @@ before(async () => {
   await writeFile(supergraphPath, await composeWithRecorder(catalog.url, recorder.url));
 });
 
+// Whatever happens in a test (a timeout leaves it pending), no gateway outlives the file.
+const children = new Set<ChildProcess>();
+
 after(async () => {
+  for (const child of children) child.kill('SIGKILL');
   await recorder?.stop();
   await catalog?.close();
   await rm(dir, { recursive: true, force: true });
@@ -63,28 +67,32 @@ async function startChild(): Promise<Child> {
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  children.add(child);
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   const base = `http://127.0.0.1:${port}`;
   await eventually(async () => {
     if (child.exitCode !== null) throw new Error(`gateway exited: ${stderr}`);
-    return (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true;
-  }, 20_000);
+    return (
+      (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined))?.ok ===
+      true
+    );
+  }, 60_000);
   return { process: child, base, exited };
 }
 
 test('SIGTERM during a slow request: not ready at once, the request completes, exit 0', async () => {
   const child = await startChild();
   try {
-    assert.equal((await fetch(`${child.base}/readyz`)).status, 200);
+    assert.equal((await fetch(`${child.base}/readyz`, { signal: AbortSignal.timeout(10_000) })).status, 200);
     const slow = post<{ slow: string }>(`${child.base}/graphql`, { query: '{ slow(ms: 4000) }' });
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.process.kill('SIGTERM');
     // Not ready from the signal on, while the listener stays open for the shutdown delay.
     let ready: Response | undefined;
     await eventually(async () => {
-      ready = await fetch(`${child.base}/readyz`);
+      ready = await fetch(`${child.base}/readyz`, { signal: AbortSignal.timeout(5000) });
       return ready.status === 503;
     }, 2000);
     assert.deepEqual(await ready?.json(), { status: 'stopping' });
