@@ -21,6 +21,38 @@ export interface ScanPublisher {
  * restart costs the requests made while it is down, which fail loudly.
  */
 export function createScanPublisher(url: string, queue: string, timeoutMs = 5000): ScanPublisher {
+  const link = createConfirmLink(url, timeoutMs, (ch) => ch.assertQueue(queue, { durable: true }));
+  return {
+    async publish(request) {
+      const ch = await link.channel();
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('broker did not confirm in time')), timeoutMs);
+        ch.sendToQueue(
+          queue,
+          Buffer.from(JSON.stringify(request)),
+          { persistent: true, contentType: 'application/json', messageId: request.jobId },
+          (err) => {
+            clearTimeout(timer);
+            if (err) reject(err instanceof Error ? err : new Error(String(err)));
+            else resolve();
+          },
+        );
+      });
+    },
+    close: () => link.close(),
+  };
+}
+
+/**
+ * A confirm channel opened on first use and reopened after the connection
+ * drops, so a broker restart costs only the messages sent while it is down,
+ * which fail loudly. `declare` asserts the queues on each new channel.
+ */
+function createConfirmLink(
+  url: string,
+  timeoutMs: number,
+  declare: (ch: amqp.ConfirmChannel) => Promise<unknown>,
+): { channel(): Promise<amqp.ConfirmChannel>; close(): Promise<void> } {
   let channel: Promise<amqp.ConfirmChannel> | undefined;
   let connection: amqp.ChannelModel | undefined;
 
@@ -36,30 +68,17 @@ export function createScanPublisher(url: string, queue: string, timeoutMs = 5000
     const ch = await conn.createConfirmChannel();
     ch.on('close', reset);
     ch.on('error', reset);
-    await ch.assertQueue(queue, { durable: true });
+    await declare(ch);
     return ch;
   };
 
   return {
-    async publish(request) {
+    channel() {
       channel ??= open().catch((error: unknown) => {
         channel = undefined;
         throw error;
       });
-      const ch = await channel;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('broker did not confirm in time')), timeoutMs);
-        ch.sendToQueue(
-          queue,
-          Buffer.from(JSON.stringify(request)),
-          { persistent: true, contentType: 'application/json', messageId: request.jobId },
-          (err) => {
-            clearTimeout(timer);
-            if (err) reject(err instanceof Error ? err : new Error(String(err)));
-            else resolve();
-          },
-        );
-      });
+      return channel;
     },
     async close() {
       const conn = connection;
@@ -90,36 +109,13 @@ export interface EnrichmentPublisher {
  * `{ jobId: 'rerun:<uuid>', trackId, path }`: a re-run belongs to no import job.
  */
 export function createEnrichmentPublisher(url: string, queue: string, timeoutMs = 5000): EnrichmentPublisher {
-  let channel: Promise<amqp.ConfirmChannel> | undefined;
-  let connection: amqp.ChannelModel | undefined;
-
-  const open = async () => {
-    const conn = await amqp.connect(url, { timeout: timeoutMs });
-    connection = conn;
-    const reset = () => {
-      channel = undefined;
-      connection = undefined;
-    };
-    conn.on('close', reset);
-    conn.on('error', reset);
-    const ch = await conn.createConfirmChannel();
-    ch.on('close', reset);
-    ch.on('error', reset);
-    await ch.assertQueue(queue, {
-      durable: true,
-      deadLetterExchange: '',
-      deadLetterRoutingKey: `${queue}.dead`,
-    });
-    return ch;
-  };
+  const link = createConfirmLink(url, timeoutMs, (ch) =>
+    ch.assertQueue(queue, { durable: true, deadLetterExchange: '', deadLetterRoutingKey: `${queue}.dead` }),
+  );
 
   return {
     async publish(requests) {
-      channel ??= open().catch((error: unknown) => {
-        channel = undefined;
-        throw error;
-      });
-      const ch = await channel;
+      const ch = await link.channel();
       const rerun = `rerun:${randomUUID()}`;
       for (let i = 0; i < requests.length; i += 1000) {
         for (const r of requests.slice(i, i + 1000)) {
@@ -139,11 +135,6 @@ export function createEnrichmentPublisher(url: string, queue: string, timeoutMs 
       }
       return requests.length;
     },
-    async close() {
-      const conn = connection;
-      channel = undefined;
-      connection = undefined;
-      await conn?.close().catch(() => undefined);
-    },
+    close: () => link.close(),
   };
 }
