@@ -122,7 +122,9 @@ export function mountTrackDetail(section: HTMLElement): void {
   });
   const waveNote = h('p', { class: 'hint' });
   const similar = h('ul', { 'aria-labelledby': 'similar-heading', class: 'similar' });
-  const note = h('p', { class: 'note', role: 'status' });
+  const noteText = h('span');
+  const retry = h('button', { type: 'button', hidden: true, onclick: () => void open(current) }, 'Retry');
+  const note = h('p', { class: 'note', role: 'status' }, noteText, ' ', retry);
   const alert = h('p', { class: 'alert', role: 'alert', hidden: true });
   const close = h(
     'button',
@@ -151,7 +153,8 @@ export function mountTrackDetail(section: HTMLElement): void {
     current = id;
     section.hidden = false;
     alert.hidden = true;
-    note.textContent = '';
+    noteText.textContent = '';
+    retry.hidden = true;
     heading.textContent = 'Loading track…';
     heading.focus();
     replace(similar, h('li', {}, 'Loading…'));
@@ -164,7 +167,10 @@ export function mountTrackDetail(section: HTMLElement): void {
         heading.textContent = 'Track not found';
         return;
       }
-      note.textContent = partialNote(errors) ?? '';
+      const partial = partialNote(errors);
+      noteText.textContent = partial ?? '';
+      // A subgraph that timed out or was down may answer a second time.
+      retry.hidden = partial === null;
       heading.textContent = t.title;
       const a = t.analysis;
       replace(
@@ -223,6 +229,7 @@ export function mountTrackDetail(section: HTMLElement): void {
       heading.textContent = 'Track unavailable';
       alert.hidden = false;
       alert.textContent = error instanceof Error ? error.message : String(error);
+      retry.hidden = false;
     }
   }
 

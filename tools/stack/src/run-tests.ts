@@ -1,23 +1,51 @@
-// Runs every test file of the workspace in one node:test run. `npm test`
-// calls this through the stack's `exec`, so the service URLs are set.
+// Runs every test file of the workspace. `npm test` calls this through the
+// stack's `exec`, so the service URLs are set. Two phases: the unit and
+// integration files side by side, then the files that start the whole
+// platform (console, e2e) one at a time, so that they do not compete with
+// each other and with the first phase for the machine's cores.
 import { spawn } from 'node:child_process';
 
-const patterns = [
-  'packages/*/test/**/*.test.ts',
-  'tools/*/test/**/*.test.ts',
-  'subgraphs/*/test/**/*.test.ts',
-  'gateway/test/**/*.test.ts',
-  'ingest/test/**/*.test.ts',
-  'console/test/**/*.test.ts',
-  'e2e/*/*.test.ts',
+const phases: { name: string; concurrency: number; patterns: string[] }[] = [
+  {
+    name: 'packages, subgraphs, gateway, ingest',
+    concurrency: 4,
+    patterns: [
+      'packages/*/test/**/*.test.ts',
+      'tools/*/test/**/*.test.ts',
+      'subgraphs/*/test/**/*.test.ts',
+      'gateway/test/**/*.test.ts',
+      'ingest/test/**/*.test.ts',
+    ],
+  },
+  { name: 'whole platform', concurrency: 1, patterns: ['console/test/**/*.test.ts', 'e2e/*/*.test.ts'] },
 ];
 
-const extra = process.argv.slice(2);
-const child = spawn(
-  process.execPath,
-  ['--test', '--test-concurrency=4', '--test-timeout=120000', ...(extra.length > 0 ? extra : patterns)],
-  { stdio: 'inherit' },
-);
-child.on('exit', (code, signal) => {
-  process.exitCode = code ?? (signal ? 1 : 0);
+function run(concurrency: number, files: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...files],
+      { stdio: 'inherit' },
+    );
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+// `npm test -- [--concurrency=N] <files or globs>` runs a subset.
+let concurrency = 4;
+const extra = process.argv.slice(2).filter((arg) => {
+  const m = /^--concurrency=(\d+)$/.exec(arg);
+  if (m) concurrency = Number(m[1]);
+  return !m;
 });
+if (extra.length > 0) {
+  process.exitCode = await run(concurrency, extra);
+} else {
+  let failed = 0;
+  for (const phase of phases) {
+    console.log(`\n# tests: ${phase.name}\n`);
+    const code = await run(phase.concurrency, phase.patterns);
+    if (code !== 0) failed = code;
+  }
+  process.exitCode = failed;
+}
