@@ -1,9 +1,12 @@
 // scale-out: two ingest workers and two gateways on one stack import a
 // generated library; RabbitMQ spreads the work over both workers, the
 // subscribers of both gateways see the import to its end, and afterwards the
-// three stores agree with the disk. E2E_FILES sets the size (default 200;
-// the full scenario is 20000).
+// three stores agree with the disk. The gateways run with authentication on,
+// and the subscribers ask for fields of all three subgraphs in every
+// progress event (the last track's analysis and similar tracks). E2E_FILES
+// sets the size (default 200; the full scenario is 20000).
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +23,9 @@ import { startPlatform, type Platform } from '../support/platform.ts';
 
 const FILES = Number(process.env.E2E_FILES ?? 200);
 const root = path.join(tmpdir(), 'tonegraph-e2e');
+/** Authentication is on: one key that may read and write, one that may only read. */
+const ADMIN_KEY = randomBytes(24).toString('base64url');
+const READ_KEY = randomBytes(24).toString('base64url');
 let platform: Platform;
 let files: string[];
 
@@ -27,7 +33,15 @@ before(
   async () => {
     await mkdir(root, { recursive: true });
     ({ files } = await generateLibrary(path.join(root, `library-${FILES}`), { files: FILES }));
-    platform = await startPlatform({ allowedRoot: root, gateways: 2, ingestWorkers: 2 });
+    platform = await startPlatform({
+      allowedRoot: root,
+      gateways: 2,
+      ingestWorkers: 2,
+      env: {
+        GATEWAY_AUTH: 'on',
+        GATEWAY_API_KEYS: `e2e-admin:${ADMIN_KEY}:read+admin,e2e-read:${READ_KEY}:read`,
+      },
+    });
   },
   { timeout: 1_800_000 },
 );
@@ -36,7 +50,7 @@ after(() => platform?.close(), { timeout: 120_000 });
 async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as { data?: T; errors?: unknown[] };
@@ -49,17 +63,29 @@ interface Progress {
   processed: number;
   total: number;
   analysis: { processed: number; total: number };
+  /** From the catalog; its analysis from the analysis subgraph, its similar tracks from the library graph. */
+  lastTrack: {
+    title: string;
+    analysis: { tempo: { bpm: number } | null } | null;
+    similarTracks: { title: string }[];
+  } | null;
 }
 
 /** Follows a job's progress on one gateway until it ends; resolves to every event seen. */
 function follow(url: string, jobId: string): Promise<Progress[]> {
-  const client = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 3 });
+  const client = createClient({
+    url: url.replace('http', 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 3,
+    connectionParams: { authorization: `Bearer ${READ_KEY}` },
+  });
   const events: Progress[] = [];
   return (async () => {
     try {
       for await (const result of client.iterate<{ importProgress: Progress }>({
         query: `subscription($id: ID!) { importProgress(jobId: $id) {
-          status processed total analysis { processed total } job { library { name } } } }`,
+          status processed total analysis { processed total } job { library { name } }
+          lastTrack { title analysis { tempo { bpm } } similarTracks(limit: 3) { title } } } }`,
         variables: { id: jobId },
       })) {
         if (result.errors) throw new Error(JSON.stringify(result.errors));
@@ -100,6 +126,10 @@ test(
       assert.equal(last.processed, FILES);
       assert.equal(last.analysis.processed, FILES);
       assert.ok(seen.length >= 2, 'live events, not just the final state');
+      // Payloads joined across the three subgraphs: an analysed last track has its tempo.
+      const joined = seen.filter((e) => e.lastTrack?.analysis?.tempo);
+      assert.ok(joined.length > 0, 'some events carry the last track with its analysis');
+      assert.ok(seen.every((e) => !e.lastTrack || Array.isArray(e.lastTrack.similarTracks)));
     }
 
     // Both workers took part.
@@ -171,6 +201,9 @@ test(
         filesPerSecond: Number((FILES / seconds).toFixed(1)),
         filesPerWorker: handled,
         progressEvents: [seen1.length, seen2.length],
+        eventsWithLastTrackAnalysis: [seen1, seen2].map(
+          (s) => s.filter((e) => e.lastTrack?.analysis?.tempo).length,
+        ),
         catalogTracks: tracks.length,
         analysisDocuments: analysed.length,
         graphTrackNodes: graphCount,

@@ -10,8 +10,12 @@ import type { JobCounters } from './catalog/jobs.ts';
 export { importProgressChannel as progressChannel } from '@tonegraph/topics';
 
 export interface ProgressPublisher {
-  /** Queues an event; at most one per job per interval reaches Redis, the latest one. */
-  publish(counters: JobCounters): void;
+  /**
+   * Queues an event; at most one per job per interval reaches Redis, the
+   * latest one. `lastTrackId` is the track just imported or analysed; an
+   * event without one carries the job's previous one.
+   */
+  publish(counters: JobCounters, lastTrackId?: string): void;
   /** Sends what is still pending. */
   flush(): Promise<void>;
 }
@@ -22,6 +26,7 @@ export interface ProgressPublisher {
  */
 export function createProgressPublisher(redis: Redis, prefix: string, intervalMs = 100): ProgressPublisher {
   const latest = new Map<string, JobCounters>();
+  const lastTrack = new Map<string, string>();
   const timers = new Map<string, NodeJS.Timeout>();
   const sends = new Set<Promise<unknown>>();
 
@@ -29,7 +34,13 @@ export function createProgressPublisher(redis: Redis, prefix: string, intervalMs
     const counters = latest.get(jobId);
     latest.delete(jobId);
     if (!counters) return;
-    const event: ImportProgressEvent = { ...counters, at: new Date().toISOString() };
+    const lastTrackId = lastTrack.get(jobId);
+    const event: ImportProgressEvent = {
+      ...counters,
+      ...(lastTrackId ? { lastTrackId } : {}),
+      at: new Date().toISOString(),
+    };
+    if (counters.status !== 'RUNNING' && counters.status !== 'QUEUED') lastTrack.delete(jobId);
     const libraryEvent: LibraryEvent = { type: 'IMPORT_PROGRESS', ...event };
     const p = Promise.all([
       redis.publish(importProgressChannel(prefix, jobId), JSON.stringify(event)),
@@ -40,8 +51,9 @@ export function createProgressPublisher(redis: Redis, prefix: string, intervalMs
   };
 
   return {
-    publish(counters) {
+    publish(counters, lastTrackId) {
       latest.set(counters.jobId, counters);
+      if (lastTrackId) lastTrack.set(counters.jobId, lastTrackId);
       if (counters.status !== 'RUNNING' && counters.status !== 'QUEUED') {
         clearTimeout(timers.get(counters.jobId));
         timers.delete(counters.jobId);

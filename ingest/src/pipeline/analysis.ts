@@ -64,7 +64,7 @@ export function createAnalysisHandler(deps: AnalysisDeps): AnalysisHandler {
       await settleAnalysis(tx, job.jobId, job.path, state);
     });
     const counters = await finishIfDone(db, job.jobId);
-    if (counters) deps.progress.publish(counters);
+    if (counters) deps.progress.publish(counters, state === 'done' ? job.trackId : undefined);
   };
 
   const fail = async (job: AnalysisJob, reason: string) => {

@@ -38,10 +38,11 @@ export interface FileDeps {
 /** The file handler, with the batcher its commits share. */
 export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<void> {
   const { db } = deps;
-  const reportProgress = async (jobIds: Iterable<string>) => {
+  /** Publishes each job's counters, with the track it committed last (if any). */
+  const reportProgress = async (jobIds: Iterable<string>, lastTracks?: ReadonlyMap<string, string>) => {
     for (const jobId of new Set(jobIds)) {
       const counters = await finishIfDone(db, jobId);
-      if (counters) deps.progress.publish(counters);
+      if (counters) deps.progress.publish(counters, lastTracks?.get(jobId));
     }
   };
   const commits = createBatcher<{ job: FileJob; facts: FileFacts }>(
@@ -97,7 +98,15 @@ export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<voi
           }),
         );
       }
-      await reportProgress(items.map((i) => i.job.jobId));
+      const lastTracks = new Map<string, string>();
+      for (const { job } of items) {
+        const track = saved.get(job.path);
+        if (track) lastTracks.set(job.jobId, track.id);
+      }
+      await reportProgress(
+        items.map((i) => i.job.jobId),
+        lastTracks,
+      );
     },
     { maxSize: deps.sequential ? 1 : (deps.batchSize ?? 64), maxWaitMs: 20 },
   );

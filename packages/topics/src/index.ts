@@ -10,6 +10,8 @@ export interface ImportProgressEvent {
   readonly skipped: number;
   /** The audio analysis of the job's files, when ingest analyses audio. */
   readonly analysis?: StageCounters;
+  /** The track the job handled most recently (imported or analysed), once there is one. */
+  readonly lastTrackId?: string;
   /** ISO-8601 time of the event. */
   readonly at: string;
 }

@@ -115,6 +115,37 @@ test('importProgress sends the current state, then live events, and ends with th
   assert.equal(listeners, 0);
 });
 
+test('importProgress resolves the event’s last track; one that is gone is null', async () => {
+  const [job] = await h.database.sql<{ id: string }[]>`
+    insert into import_jobs (library_id, mode) values (${libraryId}, 'FULL') returning id`;
+  const [track] = await h.database.sql<{ id: string }[]>`
+    insert into tracks (library_id, title, file_path, file_size, format)
+    values (${libraryId}, 'Last One', '/live/last.flac', 1, 'flac') returning id`;
+  const jobId = job!.id;
+  const events = await collect<{
+    importProgress: { status: string; lastTrack: { id: string; title: string } | null };
+  }>(
+    'subscription ($id: ID!) { importProgress(jobId: $id) { status lastTrack { id title } } }',
+    { id: jobId },
+    async () => {
+      const channel = importProgressChannel(h.redisPrefix, jobId);
+      await redis.publish(channel, JSON.stringify({ ...event(jobId, 'RUNNING', 5), lastTrackId: track!.id }));
+      await redis.publish(
+        channel,
+        JSON.stringify({
+          ...event(jobId, 'COMPLETED', 10),
+          lastTrackId: '00000000-0000-4000-8000-000000000000',
+        }),
+      );
+    },
+  );
+  assert.equal(events[0]!.importProgress.lastTrack, null, 'the state at subscription time names none');
+  const running = events.find((e) => e.importProgress.status === 'RUNNING');
+  if (running) assert.deepEqual(running.importProgress.lastTrack, { id: track!.id, title: 'Last One' });
+  // A track that is gone (or never was) is null, not an error.
+  assert.deepEqual(events.at(-1), { importProgress: { status: 'COMPLETED', lastTrack: null } });
+});
+
 test('a subscriber to a finished job gets its final state at once', async () => {
   const [job] = await h.database.sql<{ id: string }[]>`
     insert into import_jobs (library_id, mode, status, total, processed) values (${libraryId}, 'INCREMENTAL', 'COMPLETED', 3, 3) returning id`;

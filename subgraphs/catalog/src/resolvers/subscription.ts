@@ -75,6 +75,9 @@ export const ImportProgress = {
   // Always fresh: a subscription's loaders live as long as the subscription.
   job: (e: ImportProgressEvent, _: unknown, ctx: Context) => ctx.loaders.jobById.clear(e.jobId).load(e.jobId),
   analysis: (e: ImportProgressEvent) => e.analysis ?? { total: 0, processed: 0, failed: 0 },
+  // A track removed since the event resolves to null, like any missing track.
+  lastTrack: (e: ImportProgressEvent, _: unknown, ctx: Context) =>
+    e.lastTrackId ? ctx.loaders.trackById.clear(e.lastTrackId).load(e.lastTrackId) : null,
 };
 
 export const LibraryEventResolvers = {
