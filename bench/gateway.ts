@@ -288,6 +288,7 @@ try {
     analysis: await freePort(),
     graph: await freePort(), // nothing listens: the mix never reaches the library graph
     tonegraph: await freePort(),
+    cached: await freePort(),
     stock: await freePort(),
   };
   const urls = {
@@ -319,9 +320,23 @@ try {
   const tonegraph = await startProc(
     'tonegraph gateway',
     'gateway/src/index.ts',
-    { ...common, ...urls, PORT: String(ports.tonegraph), GATEWAY_AUTH: 'off' },
+    {
+      ...common,
+      ...urls,
+      PORT: String(ports.tonegraph),
+      GATEWAY_AUTH: 'off',
+      GATEWAY_RESPONSE_CACHE: 'false',
+    },
     httpOk(`http://127.0.0.1:${ports.tonegraph}/health`),
     profile,
+  );
+  // The same gateway with its response cache (REDIS_URL is the stack's); no change notices arrive
+  // during the run, as on a library at rest.
+  const cached = await startProc(
+    'tonegraph gateway, cache on',
+    'gateway/src/index.ts',
+    { ...common, ...urls, PORT: String(ports.cached), GATEWAY_AUTH: 'off', GATEWAY_RESPONSE_CACHE: 'true' },
+    httpOk(`http://127.0.0.1:${ports.cached}/health`),
   );
   const stock = await startProc(
     'stock gateway',
@@ -353,7 +368,14 @@ try {
     analysis: true,
     pid: tonegraph.child.pid!,
   };
-  const targets = [direct, stockT, tonegraphT];
+  const cachedT: Target = {
+    name: 'tonegraph, cache on',
+    url: `http://127.0.0.1:${ports.cached}/graphql`,
+    headers: json,
+    analysis: true,
+    pid: cached.child.pid!,
+  };
+  const targets = [direct, stockT, tonegraphT, cachedT];
   const pids = { catalog: catalog.child.pid!, analysis: analysis.child.pid! };
   const MIX: Kind[] = ['album', 'list', 'search'];
 
@@ -395,7 +417,7 @@ try {
   };
   // Between phases, until the servers are idle: requests a timed-out client left behind (a gateway
   // still waits on its subgraph fetches) must not run into the next phase.
-  const serverPids = [pids.catalog, pids.analysis, stock.child.pid!, tonegraph.child.pid!];
+  const serverPids = [pids.catalog, pids.analysis, stock.child.pid!, tonegraph.child.pid!, cached.child.pid!];
   const settle = async () => {
     for (let i = 0; i < 60; i++) {
       const before = await Promise.all(serverPids.map(cpuSeconds));
@@ -421,6 +443,7 @@ try {
     catalog: await rssMb(catalog.child.pid!),
     analysis: await rssMb(analysis.child.pid!),
     tonegraph: await rssMb(tonegraph.child.pid!),
+    tonegraphCached: await rssMb(cached.child.pid!),
     stock: await rssMb(stock.child.pid!),
   };
   const find = (target: string, query: string, c: number) =>
@@ -435,29 +458,32 @@ try {
   );
   console.table(phases.map((p) => row(p, find(stockT.name, p.query, p.connections)?.rps)));
   const checks = levels.flatMap((c) =>
-    ['album+search', MIX.join('+')].map((query) => {
-      const t = find(tonegraphT.name, query, c)!;
-      const s = find(stockT.name, query, c)!;
-      return {
-        query,
-        connections: c,
-        rpsRatio: t.rps / s.rps,
-        gatewayCpuRatio: t.gatewayCpuMsPerRequest / s.gatewayCpuMsPerRequest,
-        p95: t.p95,
-        errors: t.errors,
-      };
-    }),
+    [tonegraphT, cachedT].flatMap((target) =>
+      ['album+search', MIX.join('+')].map((query) => {
+        const t = find(target.name, query, c)!;
+        const s = find(stockT.name, query, c)!;
+        return {
+          target: target.name,
+          query,
+          connections: c,
+          rpsRatio: t.rps / s.rps,
+          gatewayCpuRatio: t.gatewayCpuMsPerRequest / s.gatewayCpuMsPerRequest,
+          p95: t.p95,
+          errors: t.errors,
+        };
+      }),
+    ),
   );
   for (const c of checks) {
     console.log(
-      `${c.query} @ ${c.connections}: Tonegraph / stock req/s ${c.rpsRatio.toFixed(2)}x (target ≥ 2x); ` +
+      `${c.target}, ${c.query} @ ${c.connections}: Tonegraph / stock req/s ${c.rpsRatio.toFixed(2)}x (target ≥ 2x); ` +
         `gateway CPU per request ${c.gatewayCpuRatio.toFixed(2)}x stock's; p95 ${c.p95.toFixed(0)} ms` +
         `${c.connections <= 50 ? ' (target < 100 ms)' : ''}; errors ${c.errors}` +
         `${c.connections >= 1000 ? ' (target 0)' : ''}`,
     );
   }
   console.log(
-    `RSS after the run, MiB: tonegraph ${rss.tonegraph.toFixed(0)}, stock ${rss.stock.toFixed(0)}, ` +
+    `RSS after the run, MiB: tonegraph ${rss.tonegraph.toFixed(0)} (cache on ${rss.tonegraphCached.toFixed(0)}), stock ${rss.stock.toFixed(0)}, ` +
       `catalog ${rss.catalog.toFixed(0)}, analysis ${rss.analysis.toFixed(0)}`,
   );
   await mkdir('bench/results', { recursive: true });

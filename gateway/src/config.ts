@@ -25,6 +25,8 @@ const schema = z
     LIBRARY_GRAPH_URL: subgraphUrl,
     /** Time allowed for one subgraph fetch. */
     SUBGRAPH_TIMEOUT_MS: env.millis(10_000),
+    /** Keep-alive connections to each subgraph, at most (more fetches wait their turn). */
+    SUBGRAPH_CONNECTIONS: env.int(64, 1),
     /** `development` serves Sandbox and introspection and allows auth off by default; `production` does not. */
     TONEGRAPH_ENV: z.enum(['development', 'production']).default('development'),
     LOG_LEVEL: env.logLevel(),
@@ -63,6 +65,14 @@ const schema = z
     /** Redis for automatic persisted queries (shared by every gateway); unset: in-memory LRU. */
     REDIS_URL: env.url(['redis', 'rediss']).optional(),
     GATEWAY_APQ_TTL_S: env.int(86_400, 1),
+    /** Prefix of Redis channels shared with ingest and the catalog (change notices). */
+    REDIS_PREFIX: z.string().default('tonegraph:'),
+    /** Whole-response cache for queries, emptied by change notices; needs REDIS_URL. */
+    GATEWAY_RESPONSE_CACHE: env.bool(true),
+    /** Longest a cached response is kept without a change notice. */
+    GATEWAY_RESPONSE_CACHE_TTL_S: env.int(300, 1),
+    /** Memory the cached responses may take. */
+    GATEWAY_RESPONSE_CACHE_MAX_MB: env.int(64, 1),
 
     GATEWAY_MAX_DEPTH: env.int(15),
     GATEWAY_MAX_ALIASES: env.int(30, 0),

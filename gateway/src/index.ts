@@ -49,6 +49,16 @@ const gateway = createServer({
   supergraphSdl,
   subgraphUrls: subgraphUrlOverrides(config),
   subgraphTimeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+  subgraphConnections: config.SUBGRAPH_CONNECTIONS,
+  ...(config.GATEWAY_RESPONSE_CACHE && redis
+    ? {
+        responseCache: {
+          prefix: config.REDIS_PREFIX,
+          ttlSeconds: config.GATEWAY_RESPONSE_CACHE_TTL_S,
+          maxBytes: config.GATEWAY_RESPONSE_CACHE_MAX_MB * 1024 * 1024,
+        },
+      }
+    : {}),
   development: config.TONEGRAPH_ENV === 'development',
   auth,
   subgraphSecret: config.SUBGRAPH_SECRET,
@@ -94,6 +104,7 @@ log.info(
     ],
     subgraphs: Object.fromEntries(gateway.subgraphs),
     auth: config.auth ? 'on' : 'off',
+    responseCache: config.GATEWAY_RESPONSE_CACHE && redis ? 'on' : 'off',
     signed: Boolean(config.SUBGRAPH_SECRET),
   },
   'gateway listening',

@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -25,6 +26,7 @@ import { limitsPlugin } from './limits/plugin.ts';
 import { mountHealth } from './observability/health.ts';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { currentRequest, requestScope } from './observability/request-context.ts';
+import { createResponseCache, type ResponseCache } from './response-cache.ts';
 import { createSubgraphDataSource } from './subgraph-fetch.ts';
 import {
   createSubscriptions,
@@ -64,6 +66,17 @@ export interface GatewayDeps {
   readonly subgraphUrls?: Readonly<Record<string, string>>;
   /** Time allowed for one subgraph fetch, in ms. */
   readonly subgraphTimeoutMs: number;
+  /** Keep-alive connections per subgraph, at most; default 64. */
+  readonly subgraphConnections?: number;
+  /**
+   * Whole-response cache for queries, dropped on change notices from ingest
+   * and the gateways (needs `redis`); off when absent. See response-cache.ts.
+   */
+  readonly responseCache?: {
+    readonly prefix: string;
+    readonly ttlSeconds: number;
+    readonly maxBytes: number;
+  };
   /** Development defaults: Sandbox landing page and introspection on. */
   readonly development: boolean;
   /** API keys and/or JWT keys; `'off'` (development only) gives every request every scope. */
@@ -103,6 +116,8 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** Open subscriptions: client side (graphql-ws and SSE) and towards the subgraphs. */
   subscriptionStats(): SubscriptionStats;
+  /** The response cache, when on. */
+  readonly responseCache: ResponseCache | undefined;
   /** Loads the supergraph and mounts /graphql. Call before listening. */
   start(): Promise<void>;
   /** /readyz turns 503, then subscriptions close (WebSocket 1001) and in-flight requests drain; idempotent. */
@@ -150,6 +165,7 @@ export function createServer(deps: GatewayDeps): Gateway {
   const limits = { ...DEFAULT_LIMITS, ...DEFAULT_HTTP_LIMITS, ...deps.limits };
   const subgraphs = new Map<string, string>();
   const dataSources = new Map<string, GraphQLDataSource>();
+  const pools: (() => Promise<void>)[] = [];
   let started = false;
   let stopRequested = false;
   // Assigned once the subscriptions exist; the metrics read their stats.
@@ -166,9 +182,11 @@ export function createServer(deps: GatewayDeps): Gateway {
         name,
         url: target,
         timeoutMs: deps.subgraphTimeoutMs,
+        ...(deps.subgraphConnections ? { connections: deps.subgraphConnections } : {}),
         secret: deps.subgraphSecret,
         metrics,
       });
+      pools.push(() => dataSource.close());
       dataSources.set(name, dataSource);
       return dataSource;
     },
@@ -242,6 +260,17 @@ export function createServer(deps: GatewayDeps): Gateway {
   );
 
   const development = deps.development;
+  let responseCache: ResponseCache | undefined;
+  if (deps.responseCache && deps.redis) {
+    responseCache = createResponseCache({
+      ...deps.responseCache,
+      // Named, so an operator (or a test) can tell it apart in CLIENT LIST.
+      subscriber: deps.redis.duplicate({ connectionName: `gateway-notices:${deps.responseCache.prefix}` }),
+      publisher: deps.redis,
+      log,
+      registry: metrics.registry,
+    });
+  }
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: deps.introspection ?? development,
@@ -263,6 +292,9 @@ export function createServer(deps: GatewayDeps): Gateway {
       scopePlugin<GatewayContext>(),
       limitsPlugin(limits, (code) => metrics.reject(code)),
       metrics.plugin(),
+      // No Cache-Control on answers: only the gateway hears when they go stale.
+      ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),
+      ...(responseCache?.plugins ?? []),
       (deps.landingPage ?? development)
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
         : ApolloServerPluginLandingPageDisabled(),
@@ -275,6 +307,7 @@ export function createServer(deps: GatewayDeps): Gateway {
     subgraphs,
     metrics,
     subscriptionStats: () => subscriptions.stats(),
+    responseCache,
     async start() {
       await authReady;
       await apollo.start();
@@ -303,6 +336,8 @@ export function createServer(deps: GatewayDeps): Gateway {
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
         // apollo.stop() runs the drain plugins; closing subscriptions again covers a server never started.
         await apollo.stop().finally(() => subscriptions.close());
+        await responseCache?.close();
+        await Promise.all(pools.map((close) => close()));
       })();
       return stopping;
     },

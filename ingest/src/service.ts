@@ -12,6 +12,7 @@ import { createEnrichmentHandler, type TrackEnricher } from './pipeline/enrichme
 import { handleScan } from './pipeline/scan.ts';
 import type { Metrics } from './metrics.ts';
 import { createProgressPublisher } from './progress.ts';
+import { createChangeNotifier } from './changes.ts';
 import type { AnalysisJob, EnrichmentJob, GraphJob, QueueNames } from './queue/topology.ts';
 import { startWorker, type Worker } from './queue/worker.ts';
 
@@ -62,6 +63,22 @@ export interface Ingest {
 /** Starts the ingest pipeline: scan requests in, catalog rows and progress events out. */
 export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   const progress = createProgressPublisher(deps.redis, deps.redisPrefix);
+  const changes = createChangeNotifier(deps.redis, deps.redisPrefix);
+  /** Every handler commits something the API serves: the gateways hear of it once it has. */
+  const notifying =
+    <A extends unknown[]>(handle: (...args: A) => Promise<void>) =>
+    async (...args: A) => {
+      await handle(...args);
+      changes.changed();
+    };
+  const stage = <J>(s: {
+    handle: (job: J) => Promise<void>;
+    gaveUp: (job: J, reason: string) => Promise<void>;
+  }) => ({
+    ...s,
+    handle: notifying(s.handle),
+    gaveUp: notifying(s.gaveUp),
+  });
   const { db, log } = deps;
   // The worker starts consuming as soon as it is created; files committed by
   // then queue their analyses through it.
@@ -85,36 +102,42 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     ...(enqueueEnrichment ? { enqueueEnrichment } : {}),
   });
   const enrichment = deps.enrichment && {
-    ...createEnrichmentHandler({
-      db,
-      enricher: deps.enrichment.enricher,
-      defer: async (job, delayMs) => (await started.promise).deferEnrichment(job, delayMs),
-      log: log.child({ stage: 'enrichment' }),
-      onResult: (status) => deps.metrics?.enrichmentResults.inc({ status }),
-    }),
+    ...stage(
+      createEnrichmentHandler({
+        db,
+        enricher: deps.enrichment.enricher,
+        defer: async (job, delayMs) => (await started.promise).deferEnrichment(job, delayMs),
+        log: log.child({ stage: 'enrichment' }),
+        onResult: (status) => deps.metrics?.enrichmentResults.inc({ status }),
+      }),
+    ),
     concurrency: deps.sequential ? 1 : deps.enrichment.concurrency,
   };
   const graph = deps.graph && {
-    ...createGraphHandler({
-      db,
-      sync: deps.graph.sync,
-      log: log.child({ stage: 'graph' }),
-      ...(deps.analysis ? { analyses: deps.analysis.store } : {}),
-    }),
+    ...stage(
+      createGraphHandler({
+        db,
+        sync: deps.graph.sync,
+        log: log.child({ stage: 'graph' }),
+        ...(deps.analysis ? { analyses: deps.analysis.store } : {}),
+      }),
+    ),
     concurrency: deps.sequential ? 1 : deps.graph.concurrency,
   };
   const analysis = deps.analysis && {
-    ...createAnalysisHandler({
-      db,
-      progress,
-      log: log.child({ stage: 'analysis' }),
-      store: deps.analysis.store,
-      pool: deps.analysis.pool,
-      redis: deps.redis,
-      redisPrefix: deps.redisPrefix,
-      analyzerVersion: deps.analysis.analyzerVersion,
-      ...(deps.graph ? { graph: deps.graph.sync } : {}),
-    }),
+    ...stage(
+      createAnalysisHandler({
+        db,
+        progress,
+        log: log.child({ stage: 'analysis' }),
+        store: deps.analysis.store,
+        pool: deps.analysis.pool,
+        redis: deps.redis,
+        redisPrefix: deps.redisPrefix,
+        analyzerVersion: deps.analysis.analyzerVersion,
+        ...(deps.graph ? { graph: deps.graph.sync } : {}),
+      }),
+    ),
     // Sequential mode: one analysis at a time, too.
     concurrency: deps.sequential ? 1 : deps.analysis.concurrency,
   };
@@ -123,16 +146,16 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       ...(analysis ? { analysis } : {}),
       ...(graph ? { graph } : {}),
       ...(enrichment ? { enrichment } : {}),
-      scan: (request, enqueue) => handleScan({ db, progress, log, enqueue }, request),
-      file: handleFile,
-      async gaveUp(job, reason) {
+      scan: notifying((request, enqueue) => handleScan({ db, progress, log, enqueue }, request)),
+      file: notifying(handleFile),
+      gaveUp: notifying(async (job, reason) => {
         await db.transaction(async (tx) => {
           await recordError(tx, job.jobId, job.path, 'ingest', reason);
           await settleFile(tx, job.jobId, job.path, 'failed');
         });
         const counters = await finishIfDone(db, job.jobId);
         if (counters) progress.publish(counters);
-      },
+      }),
     },
     {
       url: deps.amqpUrl,
@@ -150,7 +173,10 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   return {
     worker,
     stop(deadlineMs) {
-      stopped ??= worker.stop(deadlineMs).then(() => progress.flush());
+      stopped ??= worker
+        .stop(deadlineMs)
+        .then(() => Promise.all([progress.flush(), changes.flush()]))
+        .then(() => undefined);
       return stopped;
     },
   };

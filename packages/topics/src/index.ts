@@ -34,6 +34,21 @@ export interface LibraryEvent extends ImportProgressEvent {
 /** The channel of one import job's progress events. */
 export const importProgressChannel = (prefix: string, jobId: string) => `${prefix}import-progress:${jobId}`;
 
+/**
+ * Something the API serves changed (tracks, jobs, analyses, the graph,
+ * enrichment, libraries): gateways drop their cached responses. The message
+ * is a {@link CatalogChangedEvent}.
+ */
+export const catalogChangedChannel = (prefix: string) => `${prefix}catalog-changed`;
+
+/** A change notice on {@link catalogChangedChannel}. */
+export interface CatalogChangedEvent {
+  /** Who changed something: `ingest`, `gateway`… */
+  readonly source: string;
+  /** ISO-8601 time of the notice. */
+  readonly at: string;
+}
+
 /** The channel of one library's events. */
 export const libraryEventsChannel = (prefix: string, libraryId: string) =>
   `${prefix}library-events:${libraryId}`;
