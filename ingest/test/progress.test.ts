@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { isolation, testServices } from '@tonegraph/testing';
-import { importProgressChannel, type ImportProgressEvent } from '@tonegraph/topics';
+import {
+  catalogChangedChannel,
+  importProgressChannel,
+  type CatalogChangedEvent,
+  type ImportProgressEvent,
+} from '@tonegraph/topics';
 import type { JobCounters } from '../src/catalog/jobs.ts';
+import { createChangeNotifier } from '../src/changes.ts';
 import { createProgressPublisher } from '../src/progress.ts';
 
 const iso = isolation();
@@ -65,4 +71,28 @@ test('a burst is throttled to the newest counters; the last track named carries 
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(events.length, 3);
   assert.equal(events[2]!.lastTrackId, undefined);
+});
+
+test('change notices: commits close together share one notice, sent after them; flush sends a pending one', async () => {
+  const prefix = `${iso.redisPrefix}changes:`;
+  const channel = catalogChangedChannel(prefix);
+  const heard: CatalogChangedEvent[] = [];
+  const listener = new Redis(testServices().REDIS_URL);
+  listener.on('message', (ch: string, message: string) => {
+    if (ch === channel) heard.push(JSON.parse(message) as CatalogChangedEvent);
+  });
+  await listener.subscribe(channel);
+  try {
+    const changes = createChangeNotifier(pub, prefix, 50);
+    for (let i = 0; i < 20; i++) changes.changed();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(heard.length, 1, 'one notice for the burst');
+    assert.equal(heard[0]!.source, 'ingest');
+    changes.changed();
+    await changes.flush(); // before the window ends
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(heard.length, 2);
+  } finally {
+    listener.disconnect();
+  }
 });
