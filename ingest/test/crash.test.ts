@@ -23,13 +23,16 @@ let files: string[];
 let testDb: TestDatabase;
 let database: Database;
 
-before(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'tonegraph-crash-'));
-  ({ files } = await generateLibrary(root, { files: FILES }));
-  testDb = await createTestDatabase(testServices().DATABASE_URL);
-  database = createDb(testDb.url, { poolSize: 4 });
-  await migrateDb(database);
-});
+before(
+  async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'tonegraph-crash-'));
+    ({ files } = await generateLibrary(root, { files: FILES }));
+    testDb = await createTestDatabase(testServices().DATABASE_URL);
+    database = createDb(testDb.url, { poolSize: 4 });
+    await migrateDb(database);
+  },
+  { timeout: 600_000 },
+); // 400 generated files: minutes on a loaded machine
 
 after(async () => {
   const conn = await amqp.connect(testServices().AMQP_URL);
