@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
@@ -35,11 +36,22 @@ export interface PlatformOptions {
 export interface Platform {
   readonly gateways: readonly Proc[];
   readonly ingest: readonly Proc[];
+  /** catalog, analysis, library-graph. */
+  readonly subgraphs: readonly Proc[];
   readonly databaseUrl: string;
   readonly mongoDb: string;
   readonly queuePrefix: string;
   /** Starts a process of the platform again after it exited (e.g. killed by a test). */
   restart(proc: Proc): Promise<Proc>;
+  /**
+   * A rolling restart of a process that listens (a subgraph or a gateway):
+   * starts its replacement on the same port (REUSE_PORT), waits until the
+   * replacement listens, then sends the old one SIGTERM and waits for it to
+   * exit. Resolves to the replacement and how the old one ended.
+   */
+  replace(
+    proc: Proc,
+  ): Promise<{ proc: Proc; exitCode: number | null; signal: string | null; stopMs: number }>;
   close(): Promise<void>;
 }
 
@@ -69,12 +81,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     LIBRARY_ALLOWED_ROOTS: options.allowedRoot,
     INGEST_WATCH_MODE: 'off',
     GATEWAY_AUTH: 'off',
+    // Ports are this run's own; sharing one lets replace() start a process beside the one it replaces.
+    REUSE_PORT: 'true',
     LOG_LEVEL: 'warn',
     ...options.env,
   };
   const procs: Proc[] = [];
   const starts = new Map<string, { entry: string; env: Record<string, string>; ready: string }>();
-  const start = async (name: string, entry: string, env: Record<string, string>, ready: string) => {
+  /** `ready` answering is not enough beside another process on the same port: this child must listen. */
+  const start = async (
+    name: string,
+    entry: string,
+    env: Record<string, string>,
+    ready: string,
+    mustListen = false,
+  ) => {
     const child = spawn(process.execPath, [path.join(repo, entry)], {
       env: { ...common, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,14 +115,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         (r) => r.ok,
         () => false,
       );
-      if (ok) return proc;
+      if (ok && (!mustListen || (await listensOn(child.pid!, Number(new URL(ready).port))))) return proc;
       if (i > 600) throw new Error(`${name} not ready at ${ready} within 60 s:\n${log}`);
       await sleep(100);
     }
   };
   try {
     const ports = { catalog: await freePort(), analysis: await freePort(), graph: await freePort() };
-    await Promise.all([
+    const subgraphs = await Promise.all([
       start(
         'catalog',
         'subgraphs/catalog/src/index.ts',
@@ -152,6 +173,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     return {
       gateways,
       ingest,
+      subgraphs,
       databaseUrl: testDb.url,
       mongoDb: iso.mongoDb,
       queuePrefix,
@@ -160,6 +182,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         if (!how) throw new Error(`unknown process ${proc.name}`);
         const again = await start(proc.name, how.entry, how.env, how.ready);
         return { ...again, url: proc.url };
+      },
+      async replace(proc) {
+        const how = starts.get(proc.name);
+        if (!how) throw new Error(`unknown process ${proc.name}`);
+        const next = await start(proc.name, how.entry, how.env, how.ready, true);
+        const t0 = performance.now();
+        const exited = once(proc.child, 'exit') as Promise<[number | null, string | null]>;
+        proc.child.kill('SIGTERM');
+        const [exitCode, signal] = await exited;
+        return { proc: { ...next, url: proc.url }, exitCode, signal, stopMs: performance.now() - t0 };
       },
       close() {
         closing ??= (async () => {
@@ -175,6 +207,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await testDb.drop();
     throw error;
   }
+}
+
+/** Whether process `pid` holds a listening TCP socket on `port` (Linux /proc). */
+async function listensOn(pid: number, port: number): Promise<boolean> {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is ip:port; st 0A is LISTEN; the inode is the 10th field.
+      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+    }
+  }
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) {
+    const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    if (inode && inodes.has(inode)) return true;
+  }
+  return false;
 }
 
 async function stopAll(procs: readonly Proc[]): Promise<void> {

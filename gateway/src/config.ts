@@ -17,6 +17,8 @@ const schema = z
     /** Port of /graphql, health and metrics. */
     PORT: env.port(4000),
     HOST: z.string().default('127.0.0.1'),
+    /** Share PORT with another instance (SO_REUSEPORT, Linux): start the new one, then SIGTERM the old. */
+    REUSE_PORT: env.bool(false),
     /** The composed supergraph (`npm run compose`). */
     SUPERGRAPH_PATH: z.string().default(path.join(repoRoot, 'schema', 'supergraph.graphql')),
     /** Override a subgraph's URL from the supergraph, e.g. CATALOG_URL=http://catalog:4001/graphql. */

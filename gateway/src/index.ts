@@ -93,7 +93,7 @@ lifecycle.defer('gateway', () => gateway.stop());
 
 await new Promise<void>((resolve, reject) => {
   gateway.httpServer.once('error', reject);
-  gateway.httpServer.listen(config.PORT, config.HOST, resolve);
+  gateway.httpServer.listen({ port: config.PORT, host: config.HOST, reusePort: config.REUSE_PORT }, resolve);
 });
 log.info(
   {

@@ -106,6 +106,12 @@ class SubgraphResponse implements FetcherResponse {
 /** How long a refused connection is retried (a subgraph restarting), and how long refusals are tolerated. */
 const RETRY_REFUSED_MS = 2000;
 
+/** The connection closed before an answer came: the request may or may not have been read. */
+const LOST = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+/** Query plans send mutations as `mutation …` documents; everything else only reads. */
+const isMutation = (body: FetcherRequestInit['body']) =>
+  typeof body === 'string' && /^\{"query":"\s*mutation\b/.test(body);
+
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const codeOf = (error: unknown) => (error as { code?: string }).code;
 const reasonOf = (error: unknown): string =>
@@ -125,7 +131,10 @@ const reasonOf = (error: unknown): string =>
  * again with backoff for up to `RETRY_REFUSED_MS`: nothing was sent, so any
  * operation may be repeated. One that has kept refusing for longer fails
  * at once until it answers again, so a subgraph that is down costs its
- * fields, not the client's time.
+ * fields, not the client's time. A query whose keep-alive connection is
+ * closed under it before any answer (a subgraph shutting down gracefully
+ * closes its idle connections) is sent once more; a mutation is not, as it
+ * may have run.
  */
 export function createSubgraphDataSource(
   options: SubgraphFetchOptions,
@@ -161,6 +170,7 @@ export function createSubgraphDataSource(
       const scope = currentRequest();
       const start = performance.now();
       const seconds = () => (performance.now() - start) / 1000;
+      let resent = false;
       for (let attempt = 0; ; attempt++) {
         try {
           const response = await once(url, init, scope?.signal);
@@ -168,6 +178,11 @@ export function createSubgraphDataSource(
           metrics.observeFetch(name, seconds(), response.ok ? undefined : `http_${response.status}`);
           return response;
         } catch (error) {
+          if (!resent && LOST.has(codeOf(error) ?? '') && !scope?.signal.aborted && !isMutation(init?.body)) {
+            resent = true;
+            metrics.observeFetch(name, seconds(), 'resent');
+            continue;
+          }
           const wait = Math.min(100 * 2 ** attempt, 500);
           const refused = codeOf(error) === 'ECONNREFUSED';
           const now = performance.now();

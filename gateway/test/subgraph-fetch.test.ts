@@ -111,3 +111,33 @@ test('a subgraph restarting within the retry window is reached; one that stays d
     await source.close();
   }
 });
+
+test('a query whose connection is closed before any answer is sent once more; a mutation is not', async () => {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      // Every other request: the connection goes away without an answer, as a subgraph closing it would.
+      if (requests++ % 2 === 0) return req.socket.destroy();
+      res.setHeader('content-type', 'application/json');
+      res.end('{"data":{"ok":true}}');
+    });
+  });
+  servers.add(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  const metrics = createMetrics(() => ({ clients: 0, upstream: 0, connections: 0 }));
+  const source = createSubgraphDataSource({ name: 'r', url, timeoutMs: 5000, secret: undefined, metrics });
+  try {
+    const query = await source.fetcher(url, { ...init, body: '{"query":"query Q { ok }"}' });
+    assert.equal(query.status, 200);
+    assert.equal(requests, 2, 'sent twice');
+    await assert.rejects(
+      source.fetcher(url, { ...init, body: '{"query":"mutation M { ok }"}' }),
+      (error: Error & { code?: string }) => error.code === 'UND_ERR_SOCKET' || error.code === 'ECONNRESET',
+    );
+    assert.equal(requests, 3, 'the mutation went once');
+  } finally {
+    await source.close();
+  }
+});

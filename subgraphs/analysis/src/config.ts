@@ -18,6 +18,8 @@ const schema = servicesSchema.pick({ MONGO_URL: true, REDIS_URL: true }).extend(
   PORT: env.port(4002),
   /** Subgraphs are reached through the gateway only: loopback by default. */
   HOST: z.string().default('127.0.0.1'),
+  /** Share PORT with another instance (SO_REUSEPORT, Linux): start the new one, then SIGTERM the old. */
+  REUSE_PORT: env.bool(false),
   /** Prefix of the Redis channels ingest publishes on. */
   REDIS_PREFIX: z.string().default('tonegraph:'),
   /** Shared with the gateway: requests without it get 401 (unset: development, unsigned accepted). */

@@ -5,6 +5,8 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   PORT: env.port(4001),
   /** Subgraphs are reached through the gateway only: loopback by default. */
   HOST: z.string().default('127.0.0.1'),
+  /** Share PORT with another instance (SO_REUSEPORT, Linux): start the new one, then SIGTERM the old. */
+  REUSE_PORT: env.bool(false),
   /** PostgreSQL connections in the pool. */
   DB_POOL_SIZE: env.int(30, 1, 500),
   /** Folders under which libraries may be added (comma-separated absolute paths). */

@@ -15,6 +15,8 @@ const schema = servicesSchema
     PORT: env.port(4003),
     /** Subgraphs are reached through the gateway only: loopback by default. */
     HOST: z.string().default('127.0.0.1'),
+    /** Share PORT with another instance (SO_REUSEPORT, Linux): start the new one, then SIGTERM the old. */
+    REUSE_PORT: env.bool(false),
     /** Shared with the gateway: requests without it get 401 (unset: development, unsigned accepted). */
     SUBGRAPH_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
     LOG_LEVEL: env.logLevel(),

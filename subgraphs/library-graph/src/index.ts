@@ -31,6 +31,6 @@ lifecycle.defer('http', () => server.stop());
 
 await new Promise<void>((resolve, reject) => {
   server.httpServer.once('error', reject);
-  server.httpServer.listen(config.PORT, config.HOST, resolve);
+  server.httpServer.listen({ port: config.PORT, host: config.HOST, reusePort: config.REUSE_PORT }, resolve);
 });
 log.info({ url: `http://${config.HOST}:${config.PORT}/graphql` }, 'library-graph listening');
