@@ -14,7 +14,9 @@ export class AuthError extends GraphQLError {
 
   constructor(status: 401 | 403, message: string, extensions: Record<string, unknown> = {}) {
     const code = status === 401 ? AuthCode.Unauthenticated : AuthCode.Forbidden;
-    super(message, { extensions: { ...extensions, code, http: { status } } });
+    // RFC 9110: a 401 names the scheme the client should use.
+    const headers = status === 401 ? { headers: new Map([['www-authenticate', 'Bearer']]) } : {};
+    super(message, { extensions: { ...extensions, code, http: { status, ...headers } } });
     this.name = 'AuthError';
     this.status = status;
   }

@@ -7,17 +7,26 @@ import { moveTrack } from '../catalog/write.ts';
 import type { ProgressPublisher } from '../progress.ts';
 import type { FileJob, ScanRequest } from '../queue/topology.ts';
 import { LibraryOfflineError, reconcile } from '../scanner/reconcile.ts';
-import { REPORTABLE, type SkipReason } from '../scanner/walk.ts';
+import { MAX_PATH_BYTES, REPORTABLE, type SkipReason } from '../scanner/walk.ts';
 
 const SKIP_REASONS: Record<SkipReason, string> = {
   'symlink-loop': 'symbolic link loop: the folder is already part of the library',
   unreadable: 'cannot be read (permissions or I/O error)',
   'broken-link': 'symbolic link to a file that does not exist',
   'invalid-name': 'file name is not valid UTF-8; rename the file to import it',
+  'path-too-long': `path is longer than ${MAX_PATH_BYTES} bytes, the most the catalog can store; shorten its folder or file names to import it`,
   hidden: 'hidden',
   'not-audio': 'not an audio file',
   special: 'not a regular file',
 };
+
+/** A path the catalog can store: one that is too long keeps its start and its end. */
+function storablePath(p: string): string {
+  if (Buffer.byteLength(p) <= MAX_PATH_BYTES) return p;
+  const bytes = Buffer.from(p);
+  const keep = Math.floor(MAX_PATH_BYTES / 2) - 16;
+  return `${bytes.subarray(0, keep).toString()}…${bytes.subarray(-keep).toString()}`;
+}
 
 export interface ScanDeps {
   readonly db: Db;
@@ -57,7 +66,7 @@ export async function handleScan(deps: ScanDeps, request: ScanRequest): Promise<
   if (reportable.length > 0) {
     await db.transaction(async (tx) => {
       for (const s of reportable)
-        await recordError(tx, request.jobId, s.path, 'scan', SKIP_REASONS[s.reason]);
+        await recordError(tx, request.jobId, storablePath(s.path), 'scan', SKIP_REASONS[s.reason]);
     });
   }
   if (plan.moves.length > 0) {

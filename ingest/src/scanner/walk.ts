@@ -23,7 +23,22 @@ export interface FoundFile {
 }
 
 export type SkipReason =
-  'hidden' | 'not-audio' | 'symlink-loop' | 'unreadable' | 'broken-link' | 'invalid-name' | 'special';
+  | 'hidden'
+  | 'not-audio'
+  | 'symlink-loop'
+  | 'unreadable'
+  | 'broken-link'
+  | 'invalid-name'
+  | 'path-too-long'
+  | 'special';
+
+/**
+ * Longest path (UTF-8 bytes) the catalog can hold. Paths are keys of its
+ * unique B-tree indexes (tracks, job ledger, import errors), whose entries
+ * PostgreSQL caps at 2704 bytes; a longer path would fail every scan of the
+ * library. Linux allows 4095.
+ */
+export const MAX_PATH_BYTES = 2048;
 
 /** Skips worth telling the user about (as ImportErrors), unlike hidden and non-audio files. */
 export const REPORTABLE: ReadonlySet<SkipReason> = new Set([
@@ -31,6 +46,7 @@ export const REPORTABLE: ReadonlySet<SkipReason> = new Set([
   'unreadable',
   'broken-link',
   'invalid-name',
+  'path-too-long',
 ]);
 
 export interface SkippedEntry {
@@ -98,6 +114,11 @@ async function classify(
   const full = path.join(dirPath, entry.name);
   if (entry.name.startsWith('.')) {
     onSkip({ path: full, reason: 'hidden' });
+    return undefined;
+  }
+  // A folder that is too long is not entered: everything below it is longer still.
+  if (Buffer.byteLength(full) > MAX_PATH_BYTES) {
+    onSkip({ path: full, reason: 'path-too-long' });
     return undefined;
   }
   let info;
