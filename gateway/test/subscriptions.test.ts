@@ -149,6 +149,42 @@ test('importProgress carries fields of two subgraphs in every event, on two gate
   assert.equal(gatewayA.gateway.subscriptionStats().upstream, 0);
 });
 
+test('subscribers asking the same thing share one upstream subscription and one resolution per event; a late one gets the current state', async () => {
+  const jobId = await newJob();
+  const clients = [wsClient(gatewayA.wsUrl), wsClient(gatewayA.wsUrl), wsClient(gatewayA.wsUrl)];
+  try {
+    const watches = clients.slice(0, 2).map((c) => watch<Progress>(c, progressQuery, { id: jobId }));
+    await Promise.all(watches.map((w) => w.until((r) => r.data?.importProgress.status === 'QUEUED')));
+    const channel = importProgressChannel(catalog.redisPrefix, jobId);
+    assert.equal(gatewayA.gateway.subscriptionStats().upstream, 1, 'one upstream subscription for both');
+    assert.equal(gatewayA.gateway.subscriptionStats().clients, 2);
+    assert.equal(await listeners(channel), 1);
+
+    const before = probe.references;
+    await redis.publish(channel, progressEvent(jobId, 'RUNNING', 4));
+    await Promise.all(watches.map((w) => w.until((r) => r.data?.importProgress.processed === 4)));
+    // The probe's fields of one event (the job and its library) were fetched once, not per subscriber.
+    assert.equal(probe.references - before, 2, 'one resolution for the two subscribers');
+
+    // A third subscriber joins the running share: the latest state at once, no new upstream.
+    const late = watch<Progress>(clients[2]!, progressQuery, { id: jobId });
+    await late.until((r) => r.data?.importProgress.processed === 4);
+    assert.equal(late.results[0]?.data?.importProgress.status, 'RUNNING');
+    assert.equal(gatewayA.gateway.subscriptionStats().upstream, 1);
+
+    // One leaves: the others go on; the end reaches everyone and frees the share.
+    watches[0]!.unsubscribe();
+    await redis.publish(channel, progressEvent(jobId, 'COMPLETED', 10));
+    await Promise.all([watches[1]!.ended, late.ended]);
+    for (const w of [watches[1]!, late])
+      assert.equal(w.results.at(-1)?.data?.importProgress.status, 'COMPLETED');
+    await eventually(() => gatewayA.gateway.subscriptionStats().upstream === 0);
+    assert.equal(gatewayA.gateway.subscriptionStats().clients, 0);
+  } finally {
+    for (const c of clients) await c.dispose();
+  }
+});
+
 test('libraryEvents through the gateway, with the library from the catalog and a probe field', async () => {
   const jobId = await newJob('RUNNING');
   const w = watch<{ libraryEvents: unknown }>(
