@@ -64,6 +64,11 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   INGEST_POLL_INTERVAL_MS: env.millis(300_000),
   /** Redis key and channel prefix for progress events. */
   REDIS_PREFIX: z.string().default('tonegraph:'),
+  /**
+   * Change notices to the gateways (their response caches): at most one per
+   * interval, the first at once. Cached answers may lag a commit by this much.
+   */
+  CHANGE_NOTICE_INTERVAL_MS: env.millis(500),
   DB_POOL_SIZE: env.int(30, 1, 500),
   /** Port of /metrics (Prometheus) and /healthz. */
   METRICS_PORT: env.port(4010),

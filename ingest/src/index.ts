@@ -48,6 +48,7 @@ const ingest = await startIngest({
   maxRetries: config.INGEST_MAX_RETRIES,
   retryDelayMs: config.INGEST_RETRY_DELAY_MS,
   redisPrefix: config.REDIS_PREFIX,
+  changeNoticeIntervalMs: config.CHANGE_NOTICE_INTERVAL_MS,
   log,
 });
 lifecycle.defer('pipeline', () => ingest.stop(20_000));

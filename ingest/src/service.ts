@@ -27,6 +27,8 @@ export interface IngestDeps {
   readonly maxRetries: number;
   readonly retryDelayMs: number;
   readonly redisPrefix: string;
+  /** Change notices to the gateways: at most one per interval (default 500 ms). */
+  readonly changeNoticeIntervalMs?: number;
   readonly log: Logger;
   readonly metrics?: Metrics;
   /** The audio analysis stage; without it, ingest reads tags and formats only. */
@@ -63,7 +65,7 @@ export interface Ingest {
 /** Starts the ingest pipeline: scan requests in, catalog rows and progress events out. */
 export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   const progress = createProgressPublisher(deps.redis, deps.redisPrefix);
-  const changes = createChangeNotifier(deps.redis, deps.redisPrefix);
+  const changes = createChangeNotifier(deps.redis, deps.redisPrefix, deps.changeNoticeIntervalMs);
   /** Every handler commits something the API serves: the gateways hear of it once it has. */
   const notifying =
     <A extends unknown[]>(handle: (...args: A) => Promise<void>) =>

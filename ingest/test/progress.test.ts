@@ -73,7 +73,7 @@ test('a burst is throttled to the newest counters; the last track named carries 
   assert.equal(events[2]!.lastTrackId, undefined);
 });
 
-test('change notices: commits close together share one notice, sent after them; flush sends a pending one', async () => {
+test('change notices: the first at once, then at most one per interval for a burst; flush sends a pending one', async () => {
   const prefix = `${iso.redisPrefix}changes:`;
   const channel = catalogChangedChannel(prefix);
   const heard: CatalogChangedEvent[] = [];
@@ -83,15 +83,20 @@ test('change notices: commits close together share one notice, sent after them; 
   });
   await listener.subscribe(channel);
   try {
-    const changes = createChangeNotifier(pub, prefix, 50);
-    for (let i = 0; i < 20; i++) changes.changed();
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(heard.length, 1, 'one notice for the burst');
-    assert.equal(heard[0]!.source, 'ingest');
+    const changes = createChangeNotifier(pub, prefix, 300);
     changes.changed();
-    await changes.flush(); // before the window ends
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(heard.length, 2);
+    assert.equal(heard.length, 1, 'the first change is announced at once');
+    for (let i = 0; i < 20; i++) changes.changed();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(heard.length, 1, 'the burst waits for the end of the interval');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(heard.length, 2, 'one notice for the burst');
+    assert.equal(heard[1]!.source, 'ingest');
+    changes.changed();
+    await changes.flush(); // before the interval ends
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(heard.length, 3);
   } finally {
     listener.disconnect();
   }
