@@ -1,7 +1,12 @@
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import {
+  type ApolloServerPlugin,
+  type BaseContext,
+  type GraphQLRequestContext,
+  HeaderMap,
+} from '@apollo/server';
 import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
-import { OperationTypeNode } from 'graphql';
+import { type FormattedExecutionResult, OperationTypeNode } from 'graphql';
 import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '@tonegraph/logger';
@@ -66,7 +71,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 
   const outcomes = new Counter({
     name: 'tonegraph_gateway_response_cache_total',
-    help: 'Queries by response-cache outcome: hit, miss (stored if complete), bypass (notices not heard)',
+    help:
+      'Queries by response-cache outcome: hit, miss (stored if complete), shared (answered by an identical ' +
+      'query in flight), bypass (notices not heard)',
     labelNames: ['result'],
     registers: [options.registry],
   });
@@ -105,6 +112,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   });
   const subscribed = subscribe();
 
+  /** Requests answered by another's execution (single flight): counted as such, not as cache misses. */
+  const shared = new WeakSet<object>();
+
   const policy: ApolloServerPlugin<BaseContext> = {
     requestDidStart: () =>
       Promise.resolve({
@@ -114,7 +124,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
             overallCachePolicy.replace({ maxAge: options.ttlSeconds, scope: 'PUBLIC' });
           return Promise.resolve();
         },
-        willSendResponse: ({ operation, response, metrics }) => {
+        willSendResponse: ({ operation, response, metrics, request }) => {
           if (operation?.operation === OperationTypeNode.MUTATION) {
             // Whatever the mutation did, every gateway forgets what it cached (this one at once).
             invalidate();
@@ -122,7 +132,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
             options.publisher.publish(channel, JSON.stringify(event)).catch((err: unknown) => {
               log.warn({ err }, 'change notice not published');
             });
-          } else if (operation?.operation === OperationTypeNode.QUERY && response.body.kind === 'single') {
+          } else if (
+            operation?.operation === OperationTypeNode.QUERY &&
+            response.body.kind === 'single' &&
+            !shared.has(request)
+          ) {
             outcomes.inc({ result: !live ? 'bypass' : metrics.responseCacheHit ? 'hit' : 'miss' });
           }
           return Promise.resolve();
@@ -142,9 +156,64 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     // A notice arrived while it ran: the answer may predate the change, and nobody would read it.
     shouldWriteToCache: (ctx) => Promise.resolve(live && startedIn.get(ctx.request) === generation),
   });
+  /**
+   * Single flight: identical queries (same document, operation, variables and
+   * generation) that arrive while one of them is being executed wait for its
+   * answer instead of executing again. Under a burst — a thousand clients
+   * opening the same page right after a change notice emptied the cache —
+   * the subgraphs see each distinct query once.
+   */
+  const inFlight = new Map<string, Promise<FormattedExecutionResult | undefined>>();
+  const flightKey = (ctx: GraphQLRequestContext<BaseContext>) =>
+    JSON.stringify([generation, ctx.source, ctx.operationName ?? null, ctx.request.variables ?? {}]);
+  const singleFlight: ApolloServerPlugin<BaseContext> = {
+    requestDidStart: () => {
+      let settle: ((result: FormattedExecutionResult | undefined) => void) | undefined;
+      let key: string | undefined;
+      return Promise.resolve({
+        responseForOperation: async (ctx) => {
+          if (!live || ctx.operation?.operation !== OperationTypeNode.QUERY) return null;
+          key = flightKey(ctx);
+          const leader = inFlight.get(key);
+          if (leader) {
+            const result = await leader;
+            if (result) {
+              outcomes.inc({ result: 'shared' });
+              shared.add(ctx.request);
+              return {
+                body: { kind: 'single', singleResult: result },
+                http: { status: undefined, headers: new HeaderMap() },
+              };
+            }
+            return null; // the leader failed: execute as usual
+          }
+          inFlight.set(key, new Promise((resolve) => (settle = resolve)));
+          return null;
+        },
+        willSendResponse: ({ response }) => {
+          if (settle && key) {
+            inFlight.delete(key);
+            settle(response.body.kind === 'single' ? response.body.singleResult : undefined);
+            settle = undefined;
+          }
+          return Promise.resolve();
+        },
+        didEncounterErrors: () => {
+          // A request error (not a partial answer): the followers execute for themselves.
+          if (settle && key) {
+            inFlight.delete(key);
+            settle(undefined);
+            settle = undefined;
+          }
+          return Promise.resolve();
+        },
+      });
+    },
+  };
   return {
     // The policy plugin runs first: the cache plugin reads the policy when the response is sent.
-    plugins: [policy, cache],
+    // The cache answers before single flight is asked.
+    plugins: [policy, cache, singleFlight],
     live: () => live,
     generation: () => generation,
     size: () => store.keys().length,

@@ -163,3 +163,20 @@ test('while notices cannot be heard the cache is off; back on after, emptied', a
   assert.match(hits, /result="hit"/);
   assert.match(hits, /result="miss"/);
 });
+
+test('identical queries arriving together are executed once (single flight)', async () => {
+  await admin.publish(catalogChangedChannel(prefix), '{"source":"ingest"}'); // an empty cache
+  const generation = gateway.responseCache!.generation();
+  await eventually(() => gateway.responseCache!.generation() > generation);
+  const query = '{ albums(first: 3) { edges { node { title tracks { title } } } } }';
+  const before = await fetches('catalog');
+  const answers = await Promise.all(Array.from({ length: 20 }, () => post(query)));
+  for (const a of answers) assert.deepEqual(a.body, answers[0]!.body);
+  assert.equal(answers[0]!.body.errors, undefined);
+  const made = (await fetches('catalog')) - before;
+  assert.ok(made <= 2, `20 identical queries cost ${made} subgraph fetches`);
+  const outcomes = await gateway.metrics.registry.getSingleMetricAsString(
+    'tonegraph_gateway_response_cache_total',
+  );
+  assert.match(outcomes, /result="shared"/);
+});
