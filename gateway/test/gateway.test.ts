@@ -157,3 +157,20 @@ test('a subgraph that is down gives a masked error with a correlation id, and /r
     await broken.stop();
   }
 });
+
+test('@defer is refused with a validation error naming the directive (see README: incremental delivery)', async () => {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'multipart/mixed; deferSpec=20220824, application/json',
+    },
+    body: JSON.stringify({
+      query: '{ tracks(first: 2) { edges { node { title ... @defer { album { title } } } } } }',
+    }),
+  });
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as Body;
+  assert.equal(body.errors?.[0]?.extensions?.['code'], 'GRAPHQL_VALIDATION_FAILED');
+  assert.match(body.errors?.[0]?.message ?? '', /@defer/);
+});
