@@ -11,7 +11,7 @@ import { createGraphHandler } from './pipeline/graph.ts';
 import { createEnrichmentHandler, type TrackEnricher } from './pipeline/enrichment.ts';
 import { handleScan } from './pipeline/scan.ts';
 import type { Metrics } from './metrics.ts';
-import { createProgressPublisher } from './progress.ts';
+import { createProgressPublisher, type ProgressPublisher } from './progress.ts';
 import { createChangeNotifier } from './changes.ts';
 import type { AnalysisJob, EnrichmentJob, GraphJob, QueueNames } from './queue/topology.ts';
 import { startWorker, type Worker } from './queue/worker.ts';
@@ -64,8 +64,27 @@ export interface Ingest {
 
 /** Starts the ingest pipeline: scan requests in, catalog rows and progress events out. */
 export async function startIngest(deps: IngestDeps): Promise<Ingest> {
-  const progress = createProgressPublisher(deps.redis, deps.redisPrefix);
   const changes = createChangeNotifier(deps.redis, deps.redisPrefix, deps.changeNoticeIntervalMs);
+  const events = createProgressPublisher(deps.redis, deps.redisPrefix);
+  // A job's final event goes out after the change notice for its last commits (same Redis connection,
+  // so in that order): a client that queries on "COMPLETED" never gets a cached answer from before.
+  const finals = new Set<Promise<void>>();
+  const progress: ProgressPublisher = {
+    publish(counters, lastTrackId) {
+      if (counters.status === 'RUNNING' || counters.status === 'QUEUED')
+        events.publish(counters, lastTrackId);
+      else {
+        changes.changed(); // the commit that ended the job is announced now, not after the handler
+        const final = changes.flush().finally(() => events.publish(counters, lastTrackId));
+        finals.add(final);
+        void final.finally(() => finals.delete(final));
+      }
+    },
+    flush: async () => {
+      await Promise.allSettled(finals);
+      await events.flush();
+    },
+  };
   /** Every handler commits something the API serves: the gateways hear of it once it has. */
   const notifying =
     <A extends unknown[]>(handle: (...args: A) => Promise<void>) =>
