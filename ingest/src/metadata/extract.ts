@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { fileTypeFromFile } from 'file-type';
-import { parseFile, type IAudioMetadata } from 'music-metadata';
+import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
+import { parseBuffer, parseFile, type IAudioMetadata, type IOptions } from 'music-metadata';
 import { PermanentFileError, isTransient } from '../errors.ts';
 import { parseArtistCredits, type ArtistCredit } from './artists.ts';
 
@@ -66,8 +66,10 @@ function validate(file: string, meta: IAudioMetadata): number {
  * extension says (an MP3 saved as .flac), says so: the parser goes by the
  * extension, and "rename it" is a fix the user can act on.
  */
-async function extensionMismatch(file: string): Promise<string | undefined> {
-  const detected = await fileTypeFromFile(file).catch(() => undefined);
+async function extensionMismatch(file: string, content?: Uint8Array): Promise<string | undefined> {
+  const detected = await (content ? fileTypeFromBuffer(content) : fileTypeFromFile(file)).catch(
+    () => undefined,
+  );
   const ext = path.extname(file).slice(1).toLowerCase();
   if (!detected || !detected.mime.startsWith('audio/') || detected.ext === ext) return undefined;
   return (
@@ -76,18 +78,38 @@ async function extensionMismatch(file: string): Promise<string | undefined> {
   );
 }
 
+/** Ogg keeps no duration in its headers: only the last page's granule position gives it. */
+const OGG_EXTENSIONS = new Set(['ogg', 'oga', 'opus']);
+
 /**
- * Reads tags and technical format with music-metadata (streams the file; the
- * cover picture is only checked for presence). Throws PermanentFileError for
- * files that can never be read, and rethrows transient I/O errors as they are.
+ * music-metadata's options for a file. Covers are parsed (only to know that
+ * there is one). `duration: false` keeps the parser to the headers, which
+ * hold the exact duration of FLAC (STREAMINFO), MP4 (mvhd), WAV and AIFF
+ * (sample counts) and of MP3 with a Xing/Info/VBRI header (others get the
+ * bitrate estimate); Ogg has it only on its last page, and without
+ * `duration: true` the parser stops after 12 pages and reports none.
  */
-export async function readMetadata(file: string): Promise<TrackMetadata> {
+function parseOptions(file: string): IOptions {
+  const ext = path.extname(file).slice(1).toLowerCase();
+  return { duration: OGG_EXTENSIONS.has(ext), skipCovers: false };
+}
+
+/**
+ * Reads tags and technical format with music-metadata, from `content` (the
+ * whole file, already read) or else from the file itself (the cover picture
+ * is only checked for presence). Throws PermanentFileError for files that
+ * can never be read, and rethrows transient I/O errors as they are.
+ */
+export async function readMetadata(file: string, content?: Uint8Array): Promise<TrackMetadata> {
   let meta: IAudioMetadata;
   try {
-    meta = await parseFile(file, { duration: false, skipCovers: false });
+    meta = content
+      ? // The path picks the parser by extension, as parseFile does; the size is the content's.
+        await parseBuffer(content, { path: file, size: content.length }, parseOptions(file))
+      : await parseFile(file, parseOptions(file));
   } catch (error) {
     if (isTransient(error)) throw error;
-    const mismatch = await extensionMismatch(file);
+    const mismatch = await extensionMismatch(file, content);
     if (mismatch) throw new PermanentFileError('metadata', mismatch, { cause: error });
     const message = error instanceof Error ? error.message : String(error);
     throw new PermanentFileError('metadata', `${path.basename(file)} cannot be parsed: ${message}`, {

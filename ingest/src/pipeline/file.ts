@@ -1,13 +1,12 @@
-import { stat } from 'node:fs/promises';
 import type { Db } from '@tonegraph/catalog/db';
 import type { Logger } from '@tonegraph/logger';
 import { finishIfDone, markAnalysisPending, recordError, settleFile, settleFiles } from '../catalog/jobs.ts';
 import { deleteTracks, markEnrichmentPending, upsertTracks, type FileFacts } from '../catalog/write.ts';
 import { PermanentFileError } from '../errors.ts';
-import { readMetadata } from '../metadata/extract.ts';
+import { createReadBuffers, type ReadBuffers } from '../metadata/read-buffers.ts';
+import { readAudioFile } from '../metadata/read-file.ts';
 import type { ProgressPublisher } from '../progress.ts';
 import type { AnalysisJob, EnrichmentJob, FileJob, GraphJob } from '../queue/topology.ts';
-import { hashFile } from '../scanner/hash.ts';
 import { createBatcher } from './batcher.ts';
 
 export interface FileDeps {
@@ -18,6 +17,12 @@ export interface FileDeps {
   readonly sequential: boolean;
   /** Most files committed in one transaction; default 64. */
   readonly batchSize?: number;
+  /**
+   * Memory for reading files whole, across all files in flight (buffers in
+   * use and kept for reuse); default 64 MiB. Files above a quarter of it, or
+   * that find it used up, are streamed instead.
+   */
+  readonly readBufferBytes?: number;
   /**
    * Queues the audio analysis of committed tracks, when ingest analyses
    * audio. Called after the commit and before the file jobs are acked, so a
@@ -38,6 +43,7 @@ export interface FileDeps {
 /** The file handler, with the batcher its commits share. */
 export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<void> {
   const { db } = deps;
+  const buffers = createReadBuffers(deps.readBufferBytes ?? 64 * 1024 * 1024);
   /** Publishes each job's counters, with the track it committed last (if any). */
   const reportProgress = async (jobIds: Iterable<string>, lastTracks?: ReadonlyMap<string, string>) => {
     for (const jobId of new Set(jobIds)) {
@@ -128,7 +134,7 @@ export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<voi
         await reportProgress([job.jobId]);
         return;
       }
-      const facts = await readFile(deps, job);
+      const facts = await readFile(deps, buffers, job);
       if (facts) await commits.add({ job, facts });
       else await reportProgress([job.jobId]);
     } catch (error) {
@@ -157,10 +163,10 @@ async function removeFromGraph(deps: FileDeps, job: FileJob, trackIds: readonly 
 }
 
 /** Stats, hashes and parses a file; undefined when it was deleted since the scan (handled here). */
-async function readFile(deps: FileDeps, job: FileJob): Promise<FileFacts | undefined> {
-  let info;
+async function readFile(deps: FileDeps, buffers: ReadBuffers, job: FileJob): Promise<FileFacts | undefined> {
+  let file;
   try {
-    info = await stat(job.path);
+    file = await readAudioFile(job.path, { buffers, oneStepAtATime: deps.sequential });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     // Deleted since the scan: the catalog follows the disk.
@@ -172,15 +178,12 @@ async function readFile(deps: FileDeps, job: FileJob): Promise<FileFacts | undef
     await removeFromGraph(deps, job, removed);
     return undefined;
   }
-  const [contentHash, meta] = deps.sequential
-    ? [await hashFile(job.path), await readMetadata(job.path)]
-    : await Promise.all([hashFile(job.path), readMetadata(job.path)]);
   return {
     libraryId: job.libraryId,
     path: job.path,
-    size: info.size,
-    mtimeMs: info.mtimeMs,
-    contentHash,
-    meta,
+    size: file.size,
+    mtimeMs: file.mtimeMs,
+    contentHash: file.contentHash,
+    meta: file.meta,
   };
 }
