@@ -2,6 +2,9 @@
 // Errors are returned as data, because a thrown error loses its class and
 // fields crossing the thread boundary and the pool must rebuild typed ones.
 import { analyzeFile } from './analyze-file.ts';
+import { ffmpegDecoder } from './decode/ffmpeg.ts';
+import { hybridDecoder } from './decode/hybrid.ts';
+import type { Decoder } from './decode/types.ts';
 import { wasmDecoder } from './decode/wasm.ts';
 import { AnalysisTimeoutError, UndecodableAudioError } from './errors.ts';
 import type { TempoOptions } from './analysers/tempo.ts';
@@ -13,9 +16,17 @@ export interface AnalysisTask {
   readonly maxFileBytes?: number;
   readonly maxDurationSeconds?: number;
   readonly tempo?: TempoOptions;
-  readonly decoder: 'ffmpeg' | 'wasm';
+  readonly decoder: DecoderName;
   readonly wholeFile: boolean;
 }
+
+export type DecoderName = 'hybrid' | 'ffmpeg' | 'wasm';
+
+const DECODERS: Readonly<Record<DecoderName, Decoder>> = {
+  hybrid: hybridDecoder,
+  ffmpeg: ffmpegDecoder,
+  wasm: wasmDecoder,
+};
 
 export type AnalysisTaskResult =
   | { readonly ok: true; readonly analysis: TrackAnalysis }
@@ -30,7 +41,7 @@ export default async function analyze(task: AnalysisTask): Promise<AnalysisTaskR
       maxDurationSeconds: task.maxDurationSeconds,
       tempo: task.tempo,
       wholeFile: task.wholeFile,
-      decoder: task.decoder === 'wasm' ? wasmDecoder : undefined,
+      decoder: DECODERS[task.decoder],
     });
     return { ok: true, analysis };
   } catch (error) {

@@ -18,7 +18,15 @@ export {
 export { probeAudio, type AudioInfo } from './probe.ts';
 export { ffmpegDecoder } from './decode/ffmpeg.ts';
 export { wasmDecoder } from './decode/wasm.ts';
-export type { Decoder, DecodeOptions } from './decode/types.ts';
+export { pcmDecoder } from './decode/pcm.ts';
+export {
+  createHybridDecoder,
+  DEFAULT_WASM_MAX_SECONDS,
+  hybridDecoder,
+  type HybridDecoderOptions,
+} from './decode/hybrid.ts';
+export { DecoderFallbackError, type Decoder, type DecodeOptions } from './decode/types.ts';
+export type { DecoderName } from './analysis.worker.ts';
 export type { TempoOptions } from './analysers/tempo.ts';
 export { describeKey } from './analysers/key-names.ts';
 export { GATING_HISTOGRAM_STEP_LU } from './analysers/loudness.ts';

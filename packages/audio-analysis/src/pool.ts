@@ -6,7 +6,7 @@ import {
   AnalysisWorkerError,
   UndecodableAudioError,
 } from './errors.ts';
-import type { AnalysisTask, AnalysisTaskResult } from './analysis.worker.ts';
+import type { AnalysisTask, AnalysisTaskResult, DecoderName } from './analysis.worker.ts';
 import type { TempoOptions } from './analysers/tempo.ts';
 import type { TrackAnalysis } from './types.ts';
 
@@ -25,8 +25,13 @@ export interface AnalysisPoolOptions {
   readonly resourceLimits?: { readonly maxOldGenerationSizeMb?: number };
   /** Tempo search range; default 70–180 BPM. */
   readonly tempo?: TempoOptions;
-  /** `wasm` decodes MP3, FLAC, Ogg Vorbis and Opus in the worker instead of ffmpeg (see ingest/README.md, "Decoder choice"). Default `ffmpeg`. */
-  readonly decoder?: 'ffmpeg' | 'wasm';
+  /**
+   * `hybrid` reads WAV/AIFF directly, decodes short FLAC, Ogg Vorbis and Opus files with WASM
+   * codecs in the worker and everything else with ffmpeg; `ffmpeg` uses ffmpeg for every file;
+   * `wasm` (the benchmark's comparison) the WASM codecs by extension. See ingest/README.md,
+   * "Decoder choice". Default `hybrid`.
+   */
+  readonly decoder?: DecoderName;
   /** Benchmark baseline: decode each file whole into memory before analysing. Default false. */
   readonly wholeFile?: boolean;
 }
@@ -128,7 +133,7 @@ export function createAnalysisPool(options: AnalysisPoolOptions = {}): AnalysisP
       maxFileBytes: options.maxFileBytes ?? 2 ** 31,
       maxDurationSeconds: options.maxDurationSeconds ?? 4 * 3600,
       tempo: options.tempo,
-      decoder: options.decoder ?? 'ffmpeg',
+      decoder: options.decoder ?? 'hybrid',
       wholeFile: options.wholeFile ?? false,
     };
     let result: AnalysisTaskResult;

@@ -7,6 +7,9 @@ import { WaveformBuilder } from './analysers/waveform.ts';
 import { trackReplayGain } from './replay-gain.ts';
 import type { TrackAnalysis } from './types.ts';
 
+/** Lowest sample rate the analysers measure (K-weighting and tempo need it). */
+export const MIN_SAMPLE_RATE = 8000;
+
 /** Bumped whenever a change to the analysers changes their results (stored with each analysis). */
 export const ANALYZER_VERSION = '1.0.0';
 
@@ -37,7 +40,7 @@ export class TrackAnalyser {
   readonly #mono: MonoDecimator;
 
   constructor(format: PcmFormat, options: TrackAnalyserOptions = {}) {
-    if (!(format.channels >= 1 && format.sampleRate >= 8000)) {
+    if (!(format.channels >= 1 && format.sampleRate >= MIN_SAMPLE_RATE)) {
       throw new RangeError(`unsupported PCM format ${format.sampleRate} Hz x ${format.channels}`);
     }
     this.format = format;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { before, describe, test } from 'node:test';
 import { generateFixtures, type FixtureSet } from '@tonegraph/fixtures';
 import { analyzeFile, isPermanentAnalysisError, UndecodableAudioError, wasmDecoder } from '../src/index.ts';
-import { useTempDir } from './helpers.ts';
+import { ffmpeg, useTempDir } from './helpers.ts';
 
 describe('undecodable input gives UndecodableAudioError', () => {
   const tmp = useTempDir();
@@ -25,12 +25,18 @@ describe('undecodable input gives UndecodableAudioError', () => {
     });
   };
 
+  test('audio the analysers cannot measure (below 8 kHz) is refused before decoding', async () => {
+    const file = path.join(tmp(), 'low-rate.wav');
+    await ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=4000:duration=2', '-ac', '4', file);
+    await rejectsTyped(file, /unsupported audio format: 4000 Hz, 4 channels/);
+  });
+
   test('broken and non-audio fixtures', async () => {
     const expected: Record<string, RegExp> = {
       'zero-byte': /empty file/,
       truncated: /End of file|no audio frames|Invalid data/i,
       // Random bytes may look like an MPEG frame header to the prober; then ffmpeg says why not.
-      'random-bytes': /no audio stream|not a supported audio file|mp3|Invalid data/,
+      'random-bytes': /no audio stream|not a supported audio file|mp3|Invalid data|unsupported audio format/,
       'text-as-audio': /no audio stream|not a supported audio file/,
       hidden: /End of file|no audio frames|Invalid data/i,
       'oversized-tag': /not a supported audio file: ID3v2 tag size/,

@@ -85,7 +85,8 @@ describe('analysis pool', () => {
   });
 
   test('a task past its deadline rejects with AnalysisTimeoutError and its ffmpeg is gone', async () => {
-    const pool = createAnalysisPool({ threads: 1, taskTimeoutMs: 300 });
+    // A WAV is read directly by the default decoder; ask for ffmpeg to have a process to kill.
+    const pool = createAnalysisPool({ threads: 1, taskTimeoutMs: 300, decoder: 'ffmpeg' });
     try {
       await assert.rejects(pool.analyze(long), AnalysisTimeoutError);
       assert.deepEqual(await ffmpegFor(long), []);
@@ -94,8 +95,31 @@ describe('analysis pool', () => {
     }
   });
 
-  test('aborting a running task kills its worker and ffmpeg and rejects with the reason', async () => {
+  test('the default decoder reading a WAV directly keeps the deadline and the abort', async () => {
+    // Ten minutes take the worker far longer than 50 ms to read and analyse.
+    const timed = createAnalysisPool({ threads: 1, taskTimeoutMs: 50 });
+    try {
+      await assert.rejects(timed.analyze(long), AnalysisTimeoutError);
+      assert.deepEqual(await ffmpegFor(long), []);
+    } finally {
+      await timed.close();
+    }
     const pool = createAnalysisPool({ threads: 1 });
+    try {
+      const controller = new AbortController();
+      const running = pool.analyze(long, { signal: controller.signal });
+      setTimeout(() => controller.abort(new Error('stop')), 50);
+      await assert.rejects(running, /stop/);
+      // The pool carries on with a fresh worker.
+      const ok = await pool.analyze(path.join(fixtures.dir, fixtures.tracks[0]!.file));
+      assert.ok(ok.loudness.integratedLufs !== null);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('aborting a running task kills its worker and ffmpeg and rejects with the reason', async () => {
+    const pool = createAnalysisPool({ threads: 1, decoder: 'ffmpeg' });
     try {
       const controller = new AbortController();
       const running = pool.analyze(long, { signal: controller.signal });
@@ -150,7 +174,8 @@ describe('analysis pool', () => {
   });
 
   test('a waiting task can be aborted, and close() refuses the tasks still waiting', async () => {
-    const pool = createAnalysisPool({ threads: 1 });
+    // ffmpeg: decoding the ten minutes keeps the first task running while the others wait.
+    const pool = createAnalysisPool({ threads: 1, decoder: 'ffmpeg' });
     const file = path.join(fixtures.dir, fixtures.tracks[0]!.file);
     const first = new AbortController();
     const running = pool.analyze(long, { signal: first.signal });

@@ -63,9 +63,18 @@ export class MonoDecimator {
     let n = 0;
     const scale = 1 / ch;
     for (let i = 0, j = 0; i < frames; i++) {
-      let x = 0;
-      for (let c = 0; c < ch; c++) x += samples[j++]!;
-      x *= scale;
+      let x: number;
+      // Stereo and mono unrolled (the common cases): the same sums as the loop.
+      if (ch === 2) {
+        x = (samples[j]! + samples[j + 1]!) * scale;
+        j += 2;
+      } else if (ch === 1) {
+        x = samples[j++]!;
+      } else {
+        x = 0;
+        for (let c = 0; c < ch; c++) x += samples[j++]!;
+        x *= scale;
+      }
       const y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
       x2 = x1;
       x1 = x;

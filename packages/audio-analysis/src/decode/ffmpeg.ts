@@ -2,10 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { UndecodableAudioError } from '../errors.ts';
 import type { PcmFormat } from '../track-analyser.ts';
-import type { DecodeOptions, Decoder } from './types.ts';
+import { CHUNK_SAMPLES, type DecodeOptions, type Decoder } from './types.ts';
 
-/** Float32 samples per yielded chunk (before the frame-alignment remainder). */
-const CHUNK_SAMPLES = 64 * 1024;
 const STDERR_LIMIT = 4096;
 
 /**
