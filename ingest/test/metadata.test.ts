@@ -104,6 +104,29 @@ test('a file deleted before it is read is reported as missing, for the pipeline 
   );
 });
 
+test('a path replaced by a FIFO is refused at once, not waited on; a file that cannot be opened is permanent', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tonegraph-fifo-'));
+  try {
+    const fifo = path.join(dir, 'pipe.flac');
+    await promisify(execFile)('mkfifo', [fifo]);
+    await assert.rejects(
+      readAudioFile(fifo, { buffers: whole() }),
+      (error: unknown) =>
+        error instanceof PermanentFileError && /no longer a regular file/.test(error.message),
+    );
+    // Root reads any chmod 000 file; /proc/sys/vm/compact_memory is write-only even for root.
+    await assert.rejects(
+      readAudioFile('/proc/sys/vm/compact_memory', { buffers: whole() }),
+      (error: unknown) =>
+        error instanceof PermanentFileError &&
+        error.stage === 'read' &&
+        /permission denied/.test(error.message),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('read buffers are reused, stay within their budget, and are given back', async () => {
   const buffers = createReadBuffers(4 * 1024 * 1024, { idleMs: 20 });
   const files = set.tracks.map((t) => path.join(set.dir, t.file));

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { PermanentFileError } from '../errors.ts';
 import { hashHandle } from '../scanner/hash.ts';
 import { readMetadata, type TrackMetadata } from './extract.ts';
 import type { ReadBuffers } from './read-buffers.ts';
@@ -26,12 +29,28 @@ export interface ReadOptions {
  * dozens of small reads per file, which cost more CPU than hashing the
  * bytes. Other files are hashed in chunks while music-metadata reads the
  * parts it needs. An error opening the file (ENOENT: deleted since the
- * scan) is thrown as it is; see readMetadata for the others.
+ * scan) is thrown as it is; one that can never be read (permissions) and a
+ * path that is no longer a regular file (replaced by a FIFO or a device,
+ * which would block or never end) are PermanentFileErrors; see
+ * readMetadata for the others.
  */
 export async function readAudioFile(file: string, options: ReadOptions): Promise<AudioFile> {
-  const handle = await open(file, 'r');
+  let handle: FileHandle;
+  try {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, holding a libuv thread.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new PermanentFileError('read', `${path.basename(file)} cannot be read: permission denied`, {
+        cause: error,
+      });
+    throw error;
+  }
   try {
     const info = await handle.stat();
+    if (!info.isFile())
+      throw new PermanentFileError('read', `${path.basename(file)} is no longer a regular file`);
     const buffer = options.buffers.take(info.size);
     if (buffer) {
       try {
