@@ -8,6 +8,7 @@ const benches: Record<string, string> = {
   gateway: 'bench/gateway.ts',
   subscriptions: 'bench/subscriptions.ts',
   enrichment: 'bench/enrichment.ts',
+  export: 'bench/export.ts',
 };
 const [name = 'catalog', ...args] = process.argv.slice(2);
 const file = benches[name];

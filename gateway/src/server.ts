@@ -37,6 +37,7 @@ import {
 } from './subscriptions/index.ts';
 import { mountConsole } from './console.ts';
 import { mountCovers } from './covers.ts';
+import { mountExport } from './export.ts';
 
 /** graphql-ws shares the queries' path; SSE has its own (an HTTP POST there streams events). */
 const GRAPHQL_PATH = '/graphql';
@@ -138,17 +139,18 @@ const credentialsOf = (headers: Record<string, string | string[] | undefined>) =
 /** Authenticates a subscription stream request (SSE needs `read`), answering 401/403 itself. */
 function sseAuth(authenticator: Authenticator, metrics: GatewayMetrics): RequestHandler {
   return (req, res, next) => {
+    const refuse = (refused: AuthError) => {
+      metrics.reject(String(refused.extensions.code));
+      if (refused.status === 401) res.setHeader('www-authenticate', 'Bearer');
+      res.status(refused.status).json(refused.toBody());
+    };
     authenticator.authenticate(credentialsOf(req.headers)).then(
       (principal) => {
         if (principal.scopes.has('read')) return next();
-        throw new AuthError(403, 'Subscriptions need the "read" scope', { requiredScope: 'read' });
+        refuse(new AuthError(403, 'Subscriptions need the "read" scope', { requiredScope: 'read' }));
       },
-      (error: unknown) => {
-        const refused = error instanceof AuthError ? error : new AuthError(401, 'Authentication failed');
-        metrics.reject(String(refused.extensions.code));
-        if (refused.status === 401) res.setHeader('www-authenticate', 'Bearer');
-        res.status(refused.status).json(refused.toBody());
-      },
+      (error: unknown) =>
+        refuse(error instanceof AuthError ? error : new AuthError(401, 'Authentication failed')),
     );
   };
 }
@@ -251,6 +253,7 @@ export function createServer(deps: GatewayDeps): Gateway {
   // The console page (console/dist) at /console/, same origin as /graphql.
   mountConsole(app);
   mountCovers(app, deps.coverDir ? { dir: deps.coverDir } : {});
+  mountExport(app, { ...deps, authenticator, metrics, subgraphs });
   // Before /graphql is mounted in start(): express would otherwise hand /graphql/stream to Apollo.
   app.use(
     SSE_PATH,

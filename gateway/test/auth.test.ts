@@ -215,6 +215,17 @@ test('SSE: the Authorization header is required', async () => {
     ((await refused.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code,
     'UNAUTHENTICATED',
   );
+  // Valid credentials without the read scope: 403, and the gateway goes on serving.
+  const noScope = await fetch(sse, {
+    method: 'POST',
+    headers: { ...headers, ...bearer(await hs({})) },
+    body,
+  });
+  assert.equal(noScope.status, 403);
+  assert.equal(
+    ((await noScope.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code,
+    'FORBIDDEN',
+  );
   const ok = await fetch(sse, { method: 'POST', headers: { ...headers, ...bearer(READ_KEY) }, body });
   assert.equal(ok.status, 200);
   assert.match(await ok.text(), /COMPLETED/);

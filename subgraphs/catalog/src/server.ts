@@ -16,6 +16,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from './context.ts';
 import type { Database } from './db/client.ts';
+import { mountExport } from './export.ts';
 import { createLoaders } from './loaders.ts';
 import type { EnrichmentPublisher, ScanPublisher } from './queue.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -102,6 +103,7 @@ export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
     }
   });
+  mountExport(app, { sql: database.sql, log });
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
