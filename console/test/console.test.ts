@@ -242,14 +242,15 @@ test(
       await route.continue();
     });
     await page.getByLabel('API key or JWT').fill('tg_console_test_key');
+    // Saving re-reads everything with the key: listen before the click, the answers may be quick.
+    const reread = page.waitForResponse((r) => r.url().endsWith('/graphql'));
     await page.getByRole('button', { name: 'Save key' }).click();
     await page.getByRole('status').filter({ hasText: 'ending in …_key' }).waitFor();
     assert.equal(
       await page.evaluate(() => sessionStorage.getItem('tonegraph.console.token')),
       'tg_console_test_key',
     );
-    // Saving re-reads everything with the key.
-    await page.waitForResponse((r) => r.url().endsWith('/graphql'));
+    await reread;
     assert.ok(
       headers.length > 0 && headers.every((h) => h === 'Bearer tg_console_test_key'),
       headers.join(','),
