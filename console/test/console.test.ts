@@ -332,6 +332,8 @@ test(
   async () => {
     await platform.stopService('analysis');
     await platform.stopService('library-graph');
+    // Complete answers cached before the outage would still be served (by design); start afresh.
+    await platform.notifyChange();
     await page.reload();
     await page.getByLabel('Search tracks').fill('Track 7');
     await page.getByRole('button', { name: 'Search', exact: true }).click();

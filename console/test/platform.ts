@@ -9,10 +9,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
+import { Redis } from 'ioredis';
 import { connectMongo } from '@tonegraph/analysis/db';
 import { createDriver } from '@tonegraph/library-graph/driver';
 import { createGraphSync } from '@tonegraph/library-graph/sync';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
+import { catalogChangedChannel } from '@tonegraph/topics';
 import { allQueues, queueNames } from '../../ingest/src/queue/topology.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -32,6 +34,12 @@ export interface Platform {
   startGateway(name: string, env: Record<string, string>): Promise<Service & { readonly url: string }>;
   /** Stops one service (e.g. a subgraph, to see the console without it). */
   stopService(name: string): Promise<void>;
+  /**
+   * Sends a change notice, as ingest does after a commit: the gateways empty
+   * their response caches (which would otherwise serve complete answers
+   * cached before, e.g., a subgraph stopped).
+   */
+  notifyChange(): Promise<void>;
   /** Stops everything and removes what the run stored; idempotent. */
   close(): Promise<void>;
 }
@@ -218,7 +226,25 @@ export async function startPlatform(root: string): Promise<Platform> {
     if (!service) throw new Error(`no service ${name}`);
     await service.stop();
   };
-  return { gatewayUrl: `http://127.0.0.1:${gatewayPort}`, subgraphUrls, startGateway, stopService, close };
+  const notifyChange = async () => {
+    const redis = new Redis(services.REDIS_URL);
+    try {
+      await redis.publish(
+        catalogChangedChannel(iso.redisPrefix),
+        JSON.stringify({ source: 'test', at: new Date().toISOString() }),
+      );
+    } finally {
+      redis.disconnect();
+    }
+  };
+  return {
+    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    subgraphUrls,
+    startGateway,
+    stopService,
+    notifyChange,
+    close,
+  };
 }
 
 async function trackIds(url: string): Promise<string[]> {
