@@ -17,6 +17,7 @@ import { createClient } from 'graphql-ws';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { generateLibrary } from '@tonegraph/fixtures/library';
+import { gql } from '../support/graphql.ts';
 import { startPlatform, type Platform, type Proc } from '../support/platform.ts';
 
 const FILES = Number(process.env.E2E_GRACEFUL_FILES ?? 150);
@@ -42,17 +43,6 @@ before(
   { timeout: 900_000 },
 );
 after(() => platform?.close(), { timeout: 120_000 });
-
-async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data!;
-}
 
 /** What a front end asks while an import runs: fields of all three subgraphs. */
 const QUERIES = [

@@ -19,6 +19,7 @@ import { createClient, type Client } from 'graphql-ws';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { generateLibrary } from '@tonegraph/fixtures/library';
+import { gql } from '../support/graphql.ts';
 import { startPlatform, type Platform, type Proc } from '../support/platform.ts';
 
 const SECONDS = Number(process.env.E2E_LOAD_SECONDS ?? 20);
@@ -50,17 +51,6 @@ before(
   { timeout: 900_000 },
 );
 after(() => platform?.close(), { timeout: 120_000 });
-
-async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data!;
-}
 
 /** Resident memory of a process, MiB (Linux /proc). */
 async function rssMb(proc: Proc): Promise<number> {

@@ -19,6 +19,7 @@ import WebSocket from 'ws';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { createGraphSync } from '@tonegraph/library-graph/sync';
 import { testServices } from '@tonegraph/testing';
+import { gql as request } from '../support/graphql.ts';
 import { startPlatform, type Platform } from '../support/platform.ts';
 
 const FILES = Number(process.env.E2E_FILES ?? 200);
@@ -47,16 +48,9 @@ before(
 );
 after(() => platform?.close(), { timeout: 120_000 });
 
-async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data!;
-}
+/** Operations as the admin key. */
+const gql = <T>(url: string, query: string, variables: Record<string, unknown> = {}) =>
+  request<T>(url, query, variables, { authorization: `Bearer ${ADMIN_KEY}` });
 
 interface Progress {
   status: string;
