@@ -4,7 +4,7 @@
 // for short FLAC/Ogg/Opus, ffmpeg for the rest), ffmpeg alone and the
 // in-worker WASM decoders alone.
 //   npm run bench -- analysis [--files 500] [--threads N] [--long-files 7] [--long-seconds 300]
-//                             [--decoders hybrid,ffmpeg,wasm]
+//                             [--decoders hybrid,libav,ffmpeg,wasm]
 // Two corpora: the generated library (short tracks: throughput) and a few
 // full-length tracks (memory: a whole decoded 5-minute track is ~100 MB).
 // Each run is its own process, so each peak RSS is that run's alone.
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: String(os.availableParallelism()) },
     'long-files': { type: 'string', default: '7' },
     'long-seconds': { type: 'string', default: '300' },
-    decoders: { type: 'string', default: 'hybrid,ffmpeg,wasm' },
+    decoders: { type: 'string', default: 'hybrid,libav,ffmpeg,wasm' },
     child: { type: 'string' },
   },
 });
@@ -47,9 +47,9 @@ interface RunResult extends RunSpec {
   readonly realtime: number;
   /** VmHWM of the analysing process (main thread + workers). */
   readonly peakRssMb: number;
-  /** Highest sampled RSS of the process plus its ffmpeg children. */
+  /** Highest sampled RSS of the process plus its decoder processes (ffmpeg or tonegraph-decoder). */
   readonly peakWithDecodersMb: number;
-  /** CPU time of the process (all threads) and of its exited ffmpeg children. */
+  /** CPU time of the process (all threads), of its exited ffmpeg children and of its live decoder processes. */
   readonly cpuSeconds: number;
   /** Audio seconds per CPU second: the realtime factor of one dedicated core, whatever else runs. */
   readonly realtimePerCore: number;
@@ -133,13 +133,30 @@ async function cpuSeconds(): Promise<number> {
   return ticks / 100;
 }
 
-/** RSS of process `pid` plus its child processes (the ffmpeg decoders), MB. */
-async function totalRssMb(pid: number): Promise<number> {
-  const pids = [pid];
+/** Children of process `pid` (of every thread: each analysis worker starts its own decoders). */
+async function childPids(pid: number | 'self'): Promise<number[]> {
+  const pids: number[] = [];
   for (const task of await readdir(`/proc/${pid}/task`).catch(() => [])) {
     const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
     pids.push(...children.split(' ').filter(Boolean).map(Number));
   }
+  return pids;
+}
+
+/** utime + stime of this process's live children (the long-lived decoder processes), seconds. */
+async function liveChildrenCpuSeconds(): Promise<number> {
+  let ticks = 0;
+  for (const pid of await childPids('self')) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.length > 12) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100;
+}
+
+/** RSS of process `pid` plus its child processes (the ffmpeg decoders), MB. */
+async function totalRssMb(pid: number): Promise<number> {
+  const pids = [pid, ...(await childPids(pid))];
   let pages = 0;
   for (const p of pids) {
     const statm = await readFile(`/proc/${p}/statm`, 'utf8').catch(() => '0 0');
@@ -178,8 +195,10 @@ async function child(spec: RunSpec): Promise<Omit<RunResult, 'peakWithDecodersMb
     }),
   );
   const wallSeconds = (performance.now() - started) / 1000;
+  // Decoder processes started during the run and still alive: all their CPU is the run's.
+  const decoderCpu = await liveChildrenCpuSeconds();
+  const cpu = (await cpuSeconds()) - cpuStarted + decoderCpu;
   await pool.close();
-  const cpu = (await cpuSeconds()) - cpuStarted;
   const status = await readFile('/proc/self/status', 'utf8');
   return {
     ...spec,
@@ -232,6 +251,7 @@ if (values.child) {
     [`library (${files} files)`, lib],
     [`long (${values['long-files']} x ${values['long-seconds']} s)`, long],
   ] as const) {
+    if ((await listAudio(dir)).length === 0) continue;
     for (const decoder of values.decoders.split(',') as DecoderName[]) {
       for (const wholeFile of [false, true]) {
         const r = await run({ corpus, dir, decoder, wholeFile });
@@ -256,7 +276,7 @@ if (values.child) {
       'x realtime per core': r.realtimePerCore.toFixed(0),
       'CPU ms per file': ((r.cpuSeconds * 1000) / r.files).toFixed(0),
       'peak RSS MB': r.peakRssMb.toFixed(0),
-      'incl. ffmpeg MB': r.peakWithDecodersMb.toFixed(0),
+      'incl. decoders MB': r.peakWithDecodersMb.toFixed(0),
       load: r.loadAverage.toFixed(1),
     })),
   );

@@ -4,6 +4,7 @@
 import { analyzeFile } from './analyze-file.ts';
 import { ffmpegDecoder } from './decode/ffmpeg.ts';
 import { hybridDecoder } from './decode/hybrid.ts';
+import { libavDecoder } from './decode/libav.ts';
 import type { Decoder } from './decode/types.ts';
 import { wasmDecoder } from './decode/wasm.ts';
 import { AnalysisTimeoutError, UndecodableAudioError } from './errors.ts';
@@ -20,10 +21,11 @@ export interface AnalysisTask {
   readonly wholeFile: boolean;
 }
 
-export type DecoderName = 'hybrid' | 'ffmpeg' | 'wasm';
+export type DecoderName = 'hybrid' | 'libav' | 'ffmpeg' | 'wasm';
 
 const DECODERS: Readonly<Record<DecoderName, Decoder>> = {
   hybrid: hybridDecoder,
+  libav: libavDecoder,
   ffmpeg: ffmpegDecoder,
   wasm: wasmDecoder,
 };

@@ -18,6 +18,7 @@ export {
 export { probeAudio, type AudioInfo } from './probe.ts';
 export { ffmpegDecoder } from './decode/ffmpeg.ts';
 export { wasmDecoder } from './decode/wasm.ts';
+export { createLibavDecoder, decoderBinary, DEFAULT_DECODER_BINARY, libavDecoder } from './decode/libav.ts';
 export { pcmDecoder } from './decode/pcm.ts';
 export {
   createHybridDecoder,

@@ -26,10 +26,11 @@ export interface AnalysisPoolOptions {
   /** Tempo search range; default 70–180 BPM. */
   readonly tempo?: TempoOptions;
   /**
-   * `hybrid` reads WAV/AIFF directly, decodes short FLAC, Ogg Vorbis and Opus files with WASM
-   * codecs in the worker and everything else with ffmpeg; `ffmpeg` uses ffmpeg for every file;
-   * `wasm` (the benchmark's comparison) the WASM codecs by extension. See ingest/README.md,
-   * "Decoder choice". Default `hybrid`.
+   * `hybrid` reads WAV/AIFF directly and sends everything else to the thread's long-lived
+   * tonegraph-decoder process (without that binary: short FLAC, Ogg Vorbis and Opus files to WASM
+   * codecs in the worker, the rest to ffmpeg); `libav` sends every file to the decoder process;
+   * `ffmpeg` starts the ffmpeg command line for every file; `wasm` (the benchmark's comparison)
+   * uses the WASM codecs by extension. See ingest/README.md, "Decoder choice". Default `hybrid`.
    */
   readonly decoder?: DecoderName;
   /** Benchmark baseline: decode each file whole into memory before analysing. Default false. */

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
@@ -91,4 +92,28 @@ export async function writeFloatWav(
   header.write('data', 36, 'latin1');
   header.writeUInt32LE(bytes, 40);
   await writeFile(file, Buffer.concat([header, Buffer.from(samples.buffer, samples.byteOffset, bytes)]));
+}
+
+/** Live (not zombie) tonegraph-decoder processes started by this process's threads. */
+export async function decoderProcesses(): Promise<number[]> {
+  const pids: number[] = [];
+  for (const task of await readdir('/proc/self/task')) {
+    const children = await readFile(`/proc/self/task/${task}/children`, 'utf8').catch(() => '');
+    for (const pid of children.split(' ').filter(Boolean).map(Number)) {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+      // The kernel keeps 15 characters of the name.
+      if (/^Name:\s+tonegraph-decod/m.test(status) && !/^State:\s+Z/m.test(status)) pids.push(pid);
+    }
+  }
+  return pids;
+}
+
+/** Resolves once every one of `pids` has exited; fails after 5 s. */
+export async function decoderProcessesGone(pids: readonly number[]): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const live = await decoderProcesses();
+    if (!pids.some((p) => live.includes(p))) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`decoder processes ${pids.join(', ')} still running`);
 }

@@ -7,6 +7,7 @@ import {
   analyzeFile,
   createHybridDecoder,
   DecoderFallbackError,
+  decoderBinary,
   DEFAULT_WASM_MAX_SECONDS,
   ffmpegDecoder,
   hybridDecoder,
@@ -46,15 +47,29 @@ function assertSameAnalysis(ours: TrackAnalysis, ref: TrackAnalysis, what: strin
 describe('hybrid decoder (the default)', () => {
   const tmp = useTempDir();
   let fixtures: FixtureSet;
+  /** The hybrid decoder on a machine without tonegraph-decoder: WASM codecs for short files. */
+  const withoutProcess = createHybridDecoder({ decoderBinary: () => null });
   before(async () => {
+    assert.ok(decoderBinary(), 'tonegraph-decoder is built (npm run build:decoder; the stack builds it)');
     fixtures = await generateFixtures(path.join(tmp(), 'fixtures'), { durationSeconds: 6 });
   });
 
-  test('every fixture format: the same analysis as with ffmpeg (WAV and AIFF identical)', async () => {
+  test('every fixture format: the analysis of ffmpeg, identical through the decoder process', async () => {
+    for (const track of fixtures.tracks) {
+      const file = path.join(fixtures.dir, track.file);
+      assert.deepEqual(
+        await analyzeFile(file),
+        await analyzeFile(file, { decoder: ffmpegDecoder }),
+        track.ext,
+      );
+    }
+  });
+
+  test('without the decoder process: the same analysis as with ffmpeg (WAV and AIFF identical)', async () => {
     const rows = [];
     for (const track of fixtures.tracks) {
       const file = path.join(fixtures.dir, track.file);
-      const ours = await analyzeFile(file);
+      const ours = await analyzeFile(file, { decoder: withoutProcess });
       const ref = await analyzeFile(file, { decoder: ffmpegDecoder });
       rows.push({
         format: track.ext,
@@ -74,7 +89,7 @@ describe('hybrid decoder (the default)', () => {
     console.table(rows);
   });
 
-  test('files over the WASM threshold, surround and MP3 go to ffmpeg and give its analysis exactly', async () => {
+  test('without the decoder process, files over the WASM threshold, surround and MP3 go to ffmpeg: its analysis exactly', async () => {
     const long = await synthesize(path.join(tmp(), 'long.flac'), '0.3*sin(2*PI*330*t)', {
       rate: 8000,
       channels: 2,
@@ -88,17 +103,25 @@ describe('hybrid decoder (the default)', () => {
     });
     const mp3 = path.join(fixtures.dir, fixtures.tracks.find((t) => t.ext === 'mp3')!.file);
     for (const file of [long, surround, mp3]) {
-      assert.deepEqual(await analyzeFile(file), await analyzeFile(file, { decoder: ffmpegDecoder }), file);
+      assert.deepEqual(
+        await analyzeFile(file, { decoder: withoutProcess }),
+        await analyzeFile(file, { decoder: ffmpegDecoder }),
+        file,
+      );
     }
     // The same short FLAC decoded in the worker differs from ffmpeg in the last bits at most.
     const flac = path.join(fixtures.dir, fixtures.tracks.find((t) => t.ext === 'flac')!.file);
-    const wasmOnly = createHybridDecoder({ wasmMaxSeconds: { flac: 1e9 } });
+    const wasmOnly = createHybridDecoder({ wasmMaxSeconds: { flac: 1e9 }, decoderBinary: () => null });
     assertSameAnalysis(
       await analyzeFile(long, { decoder: wasmOnly }),
       await analyzeFile(long, { decoder: ffmpegDecoder }),
       'long flac in WASM',
     );
-    assertSameAnalysis(await analyzeFile(flac), await analyzeFile(flac, { decoder: ffmpegDecoder }), 'flac');
+    assertSameAnalysis(
+      await analyzeFile(flac, { decoder: withoutProcess }),
+      await analyzeFile(flac, { decoder: ffmpegDecoder }),
+      'flac',
+    );
   });
 
   test('a decoder that gives up midway: analyzeFile starts the file again with ffmpeg', async () => {
@@ -139,24 +162,34 @@ describe('hybrid decoder (the default)', () => {
             return 'undecodable' as const;
           },
         );
-      const ours = await outcome(hybridDecoder);
       const ref = await outcome(ffmpegDecoder);
-      if (ours === 'undecodable' || ref === 'undecodable') assert.equal(ours, ref, ext);
-      else assertSameAnalysis(ours, ref, `corrupt ${ext}`);
+      for (const decoder of [hybridDecoder, withoutProcess]) {
+        const ours = await outcome(decoder);
+        if (ours === 'undecodable' || ref === 'undecodable') assert.equal(ours, ref, ext);
+        else assertSameAnalysis(ours, ref, `corrupt ${ext}`);
+      }
     }
   });
 
-  test('WAV, AIFF and short FLAC, Ogg Vorbis and Opus files decode without ffmpeg', async () => {
+  test('every format decodes without the ffmpeg command line; without the decoder process, all but MP3 and M4A', async () => {
     const path0 = process.env.PATH;
     // Nothing named ffmpeg can be found: any file that still decodes never needed it.
     process.env.PATH = tmp();
     try {
       for (const track of fixtures.tracks) {
         const file = path.join(fixtures.dir, track.file);
+        assert.ok((await analyzeFile(file)).loudness.integratedLufs! < -5, track.ext);
         if (['m4a', 'mp3'].includes(track.ext)) {
-          await assert.rejects(analyzeFile(file), /ffmpeg is not installed/, track.ext);
+          await assert.rejects(
+            analyzeFile(file, { decoder: withoutProcess }),
+            /ffmpeg is not installed/,
+            track.ext,
+          );
         } else {
-          assert.ok((await analyzeFile(file)).loudness.integratedLufs! < -5, track.ext);
+          assert.ok(
+            (await analyzeFile(file, { decoder: withoutProcess })).loudness.integratedLufs! < -5,
+            track.ext,
+          );
         }
       }
     } finally {

@@ -12,7 +12,7 @@ import {
   createAnalysisPool,
   UndecodableAudioError,
 } from '../src/index.ts';
-import { synthesize, useTempDir } from './helpers.ts';
+import { decoderProcesses, decoderProcessesGone, synthesize, useTempDir } from './helpers.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -135,6 +135,37 @@ describe('analysis pool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  test('a thread keeps one decoder process; it ends with an aborted task and with the pool', async () => {
+    const longMp3 = await synthesize(path.join(tmp(), 'long.mp3'), '0.1*sin(2*PI*440*t)', {
+      rate: 44_100,
+      channels: 2,
+      seconds: 300,
+      codec: ['-c:a', 'libmp3lame'],
+    });
+    const compressed = fixtures.tracks.filter((t) => ['mp3', 'm4a', 'flac', 'ogg'].includes(t.ext));
+    const pool = createAnalysisPool({ threads: 1 });
+    try {
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(compressed.map((t) => pool.analyze(path.join(fixtures.dir, t.file))));
+      }
+      assert.equal((await decoderProcesses()).length, 1, 'one process decodes file after file');
+      const controller = new AbortController();
+      const running = pool.analyze(longMp3, { signal: controller.signal });
+      await new Promise((r) => setTimeout(r, 300));
+      const busy = await decoderProcesses();
+      controller.abort(new Error('stop'));
+      await assert.rejects(running, /stop/);
+      // The aborted task's worker is gone, and with it its process (its pipes closed).
+      await decoderProcessesGone(busy);
+      const ok = await pool.analyze(path.join(fixtures.dir, compressed[0]!.file));
+      assert.ok(ok.loudness.integratedLufs !== null);
+      assert.equal((await decoderProcesses()).length, 1);
+    } finally {
+      await pool.close();
+    }
+    await decoderProcessesGone(await decoderProcesses());
   });
 
   test('a worker killed by its heap limit gives AnalysisWorkerError, and the pool carries on', async () => {

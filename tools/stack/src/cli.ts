@@ -1,5 +1,6 @@
 import './load-env.ts';
 import { spawn } from 'node:child_process';
+import { buildDecoder } from './decoder.ts';
 import { down, envLines, stackEnv, statusOf, up } from './stack.ts';
 import { services } from './services/index.ts';
 
@@ -10,6 +11,8 @@ const usage = `usage: npm run stack -- <command>
   down [name…]  stop every server the stack started, or those named
   status    each server, its URL, health and version
   env       print DATABASE_URL=… MONGO_URL=… NEO4J_URL=… REDIS_URL=… AMQP_URL=… lines
+  build-decoder  build tonegraph-decoder, the analysis workers' decoding process
+                (up does it too; needs the Debian packages it names when missing)
   exec -- <cmd> [args…]
             bring the stack up, then run <cmd> with those variables set
 
@@ -67,6 +70,13 @@ async function main(argv: readonly string[]): Promise<number> {
       return (await printStatus()) ? 0 : 1;
     case 'env':
       process.stdout.write(`${envLines().join('\n')}\n`);
+      return 0;
+    case 'build-decoder':
+      process.stderr.write(
+        (await buildDecoder())
+          ? 'stack: built tonegraph-decoder\n'
+          : 'stack: tonegraph-decoder is up to date\n',
+      );
       return 0;
     case 'exec':
       return exec(rest[0] === '--' ? rest.slice(1) : rest);

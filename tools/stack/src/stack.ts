@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { config } from './config.ts';
+import { buildDecoder, decoderBuildPackages } from './decoder.ts';
 import { which } from './fs-util.ts';
 import { isAlive, run, StackError, waitFor } from './proc.ts';
 import type { Service } from './service.ts';
@@ -96,6 +97,8 @@ export async function up(names: readonly string[] = []): Promise<void> {
   );
   // Not a server, but the audio fixtures and the ingest pipeline need it too.
   if (!(await which('ffmpeg'))) needs.push({ name: 'audio tooling', packages: ['ffmpeg'] });
+  // The analysis workers' decoder process is built from C against FFmpeg's libraries.
+  needs.push({ name: 'tonegraph-decoder', packages: await decoderBuildPackages() });
   // Debian's Chromium drives the console's browser test (playwright-core downloads no browser).
   if (!(await which('chromium'))) needs.push({ name: 'console browser test', packages: ['chromium'] });
   const missing = [...new Set(needs.flatMap((n) => n.packages))];
@@ -108,6 +111,11 @@ export async function up(names: readonly string[] = []): Promise<void> {
     );
   }
   const failures: string[] = [];
+  try {
+    if (await buildDecoder()) say('built tonegraph-decoder');
+  } catch (error) {
+    failures.push(`tonegraph-decoder: ${error instanceof Error ? error.message : String(error)}`);
+  }
   await Promise.all(
     local.map(async (service) => {
       try {

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { UndecodableAudioError } from '../errors.ts';
 import type { PcmFormat } from '../track-analyser.ts';
-import { CHUNK_SAMPLES, type DecodeOptions, type Decoder } from './types.ts';
+import { ByteChunker } from './byte-chunks.ts';
+import type { DecodeOptions, Decoder } from './types.ts';
 
 const STDERR_LIMIT = 4096;
 
@@ -67,36 +68,9 @@ async function* decodeWithFfmpeg(
       .map((l) => l.trim())
       .find((l) => l.length > 0) ?? fallback;
 
-  const frameBytes = 4 * format.channels;
-  const chunkBytes = Math.max(frameBytes, Math.floor((CHUNK_SAMPLES * 4) / frameBytes) * frameBytes);
-  // One reused, aligned buffer: ffmpeg's chunks may split a sample or a frame.
-  const buffer = new ArrayBuffer(chunkBytes);
-  const bytes = new Uint8Array(buffer);
-  let fill = 0;
-  let frames = 0;
-  const whole: Buffer[] = [];
+  const chunker = new ByteChunker(path, format.channels, options);
   try {
-    for await (const data of child.stdout as AsyncIterable<Buffer>) {
-      if (options.wholeFile) {
-        whole.push(data);
-        frames += data.length / frameBytes;
-        checkLength(path, frames, options.maxFrames);
-        continue;
-      }
-      let offset = 0;
-      while (offset < data.length) {
-        const take = Math.min(data.length - offset, chunkBytes - fill);
-        bytes.set(data.subarray(offset, offset + take), fill);
-        fill += take;
-        offset += take;
-        if (fill === chunkBytes) {
-          frames += chunkBytes / frameBytes;
-          checkLength(path, frames, options.maxFrames);
-          yield new Float32Array(buffer, 0, chunkBytes / 4);
-          fill = 0;
-        }
-      }
-    }
+    for await (const data of child.stdout as AsyncIterable<Buffer>) yield* chunker.push(data);
     const exit = await closed;
     options.signal?.throwIfAborted();
     if (spawnError?.code === 'ENOENT') {
@@ -106,30 +80,12 @@ async function* decodeWithFfmpeg(
     if (exit.code !== 0) {
       throw new UndecodableAudioError(path, reason(`ffmpeg exited with ${exit.code ?? exit.signal}`));
     }
-    if (options.wholeFile) {
-      const all = Buffer.concat(whole);
-      whole.length = 0;
-      const usable = all.length - (all.length % frameBytes);
-      if (usable === 0) throw new UndecodableAudioError(path, reason('no audio frames decoded'));
-      // Buffer.concat allocates from a pool only for small sizes; copy to be sure of alignment.
-      const aligned = new Float32Array(usable / 4);
-      new Uint8Array(aligned.buffer).set(all.subarray(0, usable));
-      yield aligned;
-      return;
-    }
-    const tail = fill - (fill % frameBytes);
-    frames += tail / frameBytes;
-    if (frames === 0) throw new UndecodableAudioError(path, reason('no audio frames decoded'));
-    if (tail > 0) yield new Float32Array(buffer, 0, tail / 4);
+    const rest = [...chunker.end()];
+    if (chunker.frames < 1) throw new UndecodableAudioError(path, reason('no audio frames decoded'));
+    yield* rest;
   } finally {
     // Early exit (consumer error, limit, abort): the process must not outlive the iteration.
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await closed;
-  }
-}
-
-function checkLength(path: string, frames: number, maxFrames: number | undefined): void {
-  if (maxFrames !== undefined && frames > maxFrames) {
-    throw new UndecodableAudioError(path, `longer than the limit of ${maxFrames} frames`);
   }
 }

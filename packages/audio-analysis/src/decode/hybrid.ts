@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { UndecodableAudioError } from '../errors.ts';
 import type { PcmFormat } from '../track-analyser.ts';
-import { ffmpegDecoder } from './ffmpeg.ts';
+import { createLibavDecoder, decoderBinary } from './libav.ts';
 import { PcmHeaderError } from './pcm-header.ts';
 import { decodePcm, openPcm } from './pcm.ts';
 import { DecoderFallbackError, type DecodeOptions, type Decoder } from './types.ts';
@@ -17,6 +17,12 @@ export interface HybridDecoderOptions {
    * no MP3 (libmpg123 is LGPL; see ingest/README.md, "Decoder choice").
    */
   readonly wasmMaxSeconds?: Partial<Record<WasmCodecName, number>>;
+  /**
+   * The tonegraph-decoder binary, or null for none; default `decoderBinary()`
+   * (the built one unless `TONEGRAPH_DECODER` says otherwise). With it, every
+   * file that is not WAV/AIFF goes to it and the WASM codecs are not used.
+   */
+  readonly decoderBinary?: () => string | null;
 }
 
 export const DEFAULT_WASM_MAX_SECONDS: Readonly<Partial<Record<WasmCodecName, number>>> = {
@@ -27,16 +33,20 @@ export const DEFAULT_WASM_MAX_SECONDS: Readonly<Partial<Record<WasmCodecName, nu
 
 /**
  * The default decoder: the cheapest way each file can be decoded with the
- * same result as ffmpeg. WAV and AIFF PCM are read directly; short FLAC,
- * Ogg Vorbis and Opus files (mono or stereo) are decoded by the WASM
- * codecs inside the worker; everything else — M4A/AAC, MP3, long files,
- * surround, any file a fast path declines or fails on — by ffmpeg, as if
- * it had been asked in the first place. A fast path that fails after it
- * has yielded audio throws DecoderFallbackError, on which `analyzeFile`
- * starts the file again with ffmpeg.
+ * same result as ffmpeg. WAV and AIFF PCM are read directly; every other
+ * file goes to the thread's long-lived tonegraph-decoder process (FFmpeg's
+ * libraries, the ffmpeg command line's samples without its start-up).
+ * Where that binary is not built, short FLAC, Ogg Vorbis and Opus files
+ * (mono or stereo) are decoded by the WASM codecs inside the worker.
+ * Anything a fast path declines or fails on goes to the ffmpeg command
+ * line, as if it had been asked in the first place. A fast path that fails
+ * after it has yielded audio throws DecoderFallbackError, on which
+ * `analyzeFile` starts the file again with ffmpeg.
  */
 export function createHybridDecoder(options: HybridDecoderOptions = {}): Decoder {
   const maxSeconds = options.wasmMaxSeconds ?? DEFAULT_WASM_MAX_SECONDS;
+  const binary = options.decoderBinary ?? decoderBinary;
+  const libav = createLibavDecoder(binary);
   return {
     name: 'hybrid',
     async *decode(path: string, format: PcmFormat, decodeOptions: DecodeOptions = {}) {
@@ -51,7 +61,7 @@ export function createHybridDecoder(options: HybridDecoderOptions = {}): Decoder
           yield* decodePcm(path, source, decodeOptions);
           return;
         }
-      } else if (kind && format.channels <= 2) {
+      } else if (kind && format.channels <= 2 && binary() === null) {
         const seconds = decodeOptions.source?.durationSeconds ?? 0;
         if (seconds > 0 && seconds <= (maxSeconds[kind] ?? -1)) {
           let yielded = false;
@@ -83,7 +93,8 @@ export function createHybridDecoder(options: HybridDecoderOptions = {}): Decoder
           }
         }
       }
-      yield* ffmpegDecoder.decode(path, format, decodeOptions);
+      // The decoder process, or ffmpeg when there is none or it declines the file.
+      yield* libav.decode(path, format, decodeOptions);
     },
   };
 }
