@@ -1,10 +1,11 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { promisify } from 'node:util';
+import { probeAudio, type Decoder, type PcmFormat } from '../src/index.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -116,4 +117,18 @@ export async function decoderProcessesGone(pids: readonly number[]): Promise<voi
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.fail(`decoder processes ${pids.join(', ')} still running`);
+}
+
+/** Every sample a decoder yields for `file` (at `format`, else the prober's), in one array. */
+export async function decodeAll(decoder: Decoder, file: string, format?: PcmFormat): Promise<Float32Array> {
+  const { sampleRate, channels } = format ?? (await probeAudio(file));
+  const parts: Float32Array[] = [];
+  for await (const chunk of decoder.decode(file, { sampleRate, channels })) parts.push(chunk.slice());
+  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    all.set(p, offset);
+    offset += p.length;
+  }
+  return all;
 }

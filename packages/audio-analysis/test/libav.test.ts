@@ -14,20 +14,7 @@ import {
   type Decoder,
   type PcmFormat,
 } from '../src/index.ts';
-import { decoderProcesses, decoderProcessesGone, synthesize, useTempDir } from './helpers.ts';
-
-/** Every sample a decoder yields for `file`, in one array. */
-async function decodeAll(decoder: Decoder, file: string, format: PcmFormat): Promise<Float32Array> {
-  const parts: Float32Array[] = [];
-  for await (const chunk of decoder.decode(file, format)) parts.push(chunk.slice());
-  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    all.set(p, offset);
-    offset += p.length;
-  }
-  return all;
-}
+import { decodeAll, decoderProcesses, decoderProcessesGone, synthesize, useTempDir } from './helpers.ts';
 
 describe('tonegraph-decoder (the decoder process)', () => {
   const tmp = useTempDir();

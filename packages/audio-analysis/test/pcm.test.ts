@@ -7,25 +7,10 @@ import {
   ffmpegDecoder,
   isPermanentAnalysisError,
   pcmDecoder,
-  probeAudio,
   UndecodableAudioError,
   type Decoder,
 } from '../src/index.ts';
-import { ffmpeg, useTempDir } from './helpers.ts';
-
-/** Every sample a decoder yields for a file, at the prober's format. */
-async function decodeAll(decoder: Decoder, file: string): Promise<Float32Array> {
-  const { sampleRate, channels } = await probeAudio(file);
-  const parts: Float32Array[] = [];
-  for await (const chunk of decoder.decode(file, { sampleRate, channels })) parts.push(chunk.slice());
-  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    all.set(p, offset);
-    offset += p.length;
-  }
-  return all;
-}
+import { decodeAll, ffmpeg, useTempDir } from './helpers.ts';
 
 /** Index of the first sample that differs (bit for bit), or -1. */
 function firstDifference(a: Float32Array, b: Float32Array): number {
