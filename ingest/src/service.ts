@@ -4,7 +4,7 @@ import type { Logger } from '@tonegraph/logger';
 import { finishIfDone, recordError, settleFile } from './catalog/jobs.ts';
 import type { AnalysisPool } from '@tonegraph/audio-analysis';
 import type { AnalysisStore } from '@tonegraph/analysis/store';
-import { createAnalysisHandler } from './pipeline/analysis.ts';
+import { createAnalysisCatchUp, createAnalysisHandler } from './pipeline/analysis.ts';
 import type { GraphSync } from '@tonegraph/library-graph/sync';
 import { createFileHandler } from './pipeline/file.ts';
 import { createGraphHandler } from './pipeline/graph.ts';
@@ -134,6 +134,10 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     ),
     concurrency: deps.sequential ? 1 : deps.enrichment.concurrency,
   };
+  const catchUpAnalysis =
+    deps.analysis && enqueueAnalysis
+      ? createAnalysisCatchUp({ db, store: deps.analysis.store, enqueue: enqueueAnalysis })
+      : undefined;
   const graph = deps.graph && {
     ...stage(
       createGraphHandler({
@@ -167,7 +171,9 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       ...(analysis ? { analysis } : {}),
       ...(graph ? { graph } : {}),
       ...(enrichment ? { enrichment } : {}),
-      scan: notifying((request, enqueue) => handleScan({ db, progress, log, enqueue }, request)),
+      scan: notifying((request, enqueue) =>
+        handleScan({ db, progress, log, enqueue, catchUpAnalysis }, request),
+      ),
       file: notifying(handleFile),
       gaveUp: notifying(async (job, reason) => {
         await db.transaction(async (tx) => {

@@ -99,3 +99,44 @@ test('a full rescan reuses the stored analyses: nothing is analysed twice', asyn
     .toArray();
   assert.deepEqual(afterDocs, before);
 });
+
+test('an incremental rescan of unchanged files whose analyses are current queues no analysis', async () => {
+  const job = await h.scan(libraryId, 'INCREMENTAL');
+  assert.equal(job.status, 'COMPLETED');
+  assert.equal(job.analysis_total, 0);
+});
+
+test('unchanged files lacking a current analysis (database reset, older analyser) are analysed by an incremental rescan', async () => {
+  const db = mongo.db(dbName);
+  const rows = await h.database.sql<{ id: string; content_hash: string }[]>`
+    select id, content_hash from tracks where library_id = ${libraryId} order by file_path`;
+  // Two tracks whose documents were lost, two done by an older analyser whose results alone remain.
+  const lost = rows.slice(0, 2);
+  const older = rows.slice(2, 4);
+  await db.collection<TrackDoc>('tracks').deleteMany({ _id: { $in: lost.map((r) => r.id) } });
+  await db
+    .collection<TrackDoc>('tracks')
+    .updateMany({ _id: { $in: older.map((r) => r.id) } }, { $set: { analyzerVersion: 'older' } });
+  const stale = [...lost, ...older].map((r) => `${r.content_hash}:${ANALYZER_VERSION}`);
+  await db.collection<{ _id: string }>('analyses').deleteMany({ _id: { $in: stale } });
+
+  const job = await h.scan(libraryId, 'INCREMENTAL');
+  assert.equal(job.status, 'COMPLETED');
+  assert.equal(job.analysis_total, 4, 'the four tracks without a current analysis');
+  assert.equal(job.analysis_done, 4);
+  const docs = await db
+    .collection<TrackDoc & { analyzerVersion: string }>('tracks')
+    .find({ _id: { $in: [...lost, ...older].map((r) => r.id) } })
+    .toArray();
+  assert.equal(docs.length, 4);
+  for (const doc of docs) {
+    assert.equal(doc.status, 'done');
+    assert.equal(doc.analyzerVersion, ANALYZER_VERSION);
+  }
+  assert.equal(
+    await db.collection<{ _id: string }>('analyses').countDocuments({ _id: { $in: stale } }),
+    new Set(stale).size,
+  );
+  // Caught up: the next rescan has nothing to do.
+  assert.equal((await h.scan(libraryId, 'INCREMENTAL')).analysis_total, 0);
+});

@@ -5,7 +5,9 @@ import type { Db } from '@tonegraph/catalog/db';
 import type { GraphSync } from '@tonegraph/library-graph/sync';
 import type { Logger } from '@tonegraph/logger';
 import { analysisCompletedChannel, type AnalysisCompletedEvent } from '@tonegraph/topics';
-import { finishIfDone, recordError, settleAnalysis } from '../catalog/jobs.ts';
+import { eq } from 'drizzle-orm';
+import { tracks } from '@tonegraph/catalog/schema';
+import { finishIfDone, markAnalysisPending, recordError, settleAnalysis } from '../catalog/jobs.ts';
 import type { ProgressPublisher } from '../progress.ts';
 import { graphFeatures } from './graph.ts';
 import type { AnalysisJob } from '../queue/topology.ts';
@@ -117,5 +119,68 @@ export function createAnalysisHandler(deps: AnalysisDeps): AnalysisHandler {
     async gaveUp(job, reason) {
       await fail(job, reason);
     },
+  };
+}
+
+/** Analysis jobs queued (and marked in the job's ledger) per transaction by a catch-up. */
+const CATCH_UP_BATCH = 1000;
+
+/**
+ * What a scan does for the files it found unchanged: the tracks among them
+ * that have no analysis of their content at this analyser version (a
+ * version bump, analysis turned on after they were imported, an analysis
+ * database that was reset) get an analysis job in the scan's import job,
+ * counted in its analysis progress. One catalog and one analysis-database
+ * query per scan. Returns how many were queued. Run twice for the same job,
+ * it counts nothing twice (the ledger marks each file once; the analysis
+ * stage is idempotent).
+ */
+export function createAnalysisCatchUp(deps: {
+  readonly db: Db;
+  readonly store: AnalysisStore;
+  readonly enqueue: (jobs: readonly AnalysisJob[]) => Promise<void>;
+}): (jobId: string, libraryId: string, paths: readonly string[]) => Promise<number> {
+  const { db, store } = deps;
+  return async (jobId, libraryId, paths) => {
+    if (paths.length === 0) return 0;
+    const unchanged = new Set(paths);
+    const rows = (
+      await db
+        .select({
+          id: tracks.id,
+          albumId: tracks.albumId,
+          path: tracks.filePath,
+          contentHash: tracks.contentHash,
+        })
+        .from(tracks)
+        .where(eq(tracks.libraryId, libraryId))
+    ).filter((r): r is typeof r & { contentHash: string } => r.contentHash !== null && unchanged.has(r.path));
+    const due = new Set(
+      await store.tracksToAnalyse(
+        libraryId,
+        rows.map((r) => ({ trackId: r.id, contentHash: r.contentHash })),
+      ),
+    );
+    const jobs: AnalysisJob[] = rows
+      .filter((r) => due.has(r.id))
+      .map((r) => ({
+        jobId,
+        libraryId,
+        trackId: r.id,
+        albumId: r.albumId,
+        path: r.path,
+        contentHash: r.contentHash,
+      }));
+    for (let i = 0; i < jobs.length; i += CATCH_UP_BATCH) {
+      const batch = jobs.slice(i, i + CATCH_UP_BATCH);
+      await db.transaction((tx) =>
+        markAnalysisPending(
+          tx,
+          batch.map((j) => ({ jobId, path: j.path })),
+        ),
+      );
+      await deps.enqueue(batch);
+    }
+    return jobs.length;
   };
 }

@@ -34,6 +34,8 @@ export interface ScanDeps {
   readonly log: Logger;
   /** Queues file jobs; resolves once the broker has them all. */
   readonly enqueue: (jobs: readonly FileJob[]) => Promise<void>;
+  /** With analysis on: queues the analyses that unchanged files lack (`createAnalysisCatchUp`). */
+  readonly catchUpAnalysis?: (jobId: string, libraryId: string, paths: readonly string[]) => Promise<number>;
 }
 
 /**
@@ -82,8 +84,13 @@ export async function handleScan(deps: ScanDeps, request: ScanRequest): Promise<
   ];
   await db.update(libraries).set({ status: 'SCANNING' }).where(eq(libraries.id, library.id));
   const pending = await startJob(db, request.jobId, planned);
+  // Before the job can finish: an unchanged file may still lack its analysis.
+  const analysesDue = deps.catchUpAnalysis
+    ? await deps.catchUpAnalysis(request.jobId, library.id, plan.unchanged)
+    : 0;
   log.info(
     {
+      analysesDue,
       upserts: plan.upserts.length,
       deletes: plan.deletes.length,
       moves: plan.moves.length,

@@ -69,6 +69,16 @@ export interface AnalysisStore {
   removeTracks(trackIds: readonly string[]): Promise<number>;
   /** The track documents of these ids, in no particular order; unknown ids are left out. */
   findTracks(trackIds: readonly string[]): Promise<TrackDocument[]>;
+  /**
+   * Of these catalog tracks of one library, the ids that need an analysis:
+   * unknown here, pointing at other content, or done by another analyser
+   * version. Tracks pending, being analysed or failed at their content are
+   * left alone. One query for the library, whatever the number of tracks.
+   */
+  tracksToAnalyse(
+    libraryId: string,
+    links: readonly Pick<TrackLink, 'trackId' | 'contentHash'>[],
+  ): Promise<string[]>;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -230,6 +240,23 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
         { $set: { status: 'failed', error: reason.slice(0, MAX_REASON), updatedAt: new Date() } },
       );
       return matchedCount === 1;
+    },
+
+    async tracksToAnalyse(libraryId, links) {
+      if (links.length === 0) return [];
+      const known = new Map<string, Pick<TrackDocument, 'contentHash' | 'status' | 'analyzerVersion'>>();
+      const cursor = tracks.find(
+        { libraryId },
+        { projection: { contentHash: 1, status: 1, analyzerVersion: 1 } },
+      );
+      for await (const t of cursor) known.set(t._id, t);
+      return links
+        .filter((l) => {
+          const t = known.get(l.trackId);
+          if (!t || t.contentHash !== l.contentHash) return true;
+          return t.status === 'done' && t.analyzerVersion !== analyzerVersion;
+        })
+        .map((l) => l.trackId);
     },
 
     async removeTracks(trackIds) {

@@ -144,6 +144,39 @@ test('an analyser version bump re-analyses: pending with the old values, then th
   assert.equal(await v2.linkTrack(l), 'done');
 });
 
+test('tracksToAnalyse: unknown, changed and older-version tracks; not pending, failed or current ones', async () => {
+  const lib = (contentHash: string) => ({ ...link(contentHash), libraryId: 'lib-catch-up' });
+  const current = lib(hashOf('catch-up current'));
+  await f.store.saveAnalysis(current.contentHash, analysis());
+  await f.store.linkTrack(current);
+  const pending = lib(hashOf('catch-up pending'));
+  await f.store.linkTrack(pending);
+  const failed = lib(hashOf('catch-up failed'));
+  await f.store.linkTrack(failed);
+  await f.store.markFailed(failed.trackId, 'not audio');
+  const changed = lib(hashOf('catch-up old content'));
+  await f.store.linkTrack(changed);
+  const unknown = lib(hashOf('catch-up unknown'));
+  const v2 = createAnalysisStore(f.store.tracks.db, { analyzerVersion: '2' });
+  const all = [
+    current,
+    pending,
+    failed,
+    { ...changed, contentHash: hashOf('catch-up new content') },
+    unknown,
+  ];
+  assert.deepEqual(
+    (await f.store.tracksToAnalyse('lib-catch-up', all)).sort(),
+    [changed.trackId, unknown.trackId].sort(),
+  );
+  // For a newer analyser, the track done by version 1 is due as well.
+  assert.deepEqual(
+    (await v2.tracksToAnalyse('lib-catch-up', all)).sort(),
+    [current.trackId, changed.trackId, unknown.trackId].sort(),
+  );
+  assert.deepEqual(await f.store.tracksToAnalyse('lib-catch-up', []), []);
+});
+
 test('removeTracks forgets tracks, keeps the shared analyses; bad hashes are refused', async () => {
   const hash = hashOf('removed');
   const l = link(hash);
