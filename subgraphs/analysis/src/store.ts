@@ -110,9 +110,22 @@ const unsetSummary = Object.fromEntries([...SUMMARY_FIELDS, 'analyzerVersion'].m
   ''
 >;
 
+/**
+ * The tracks linked to a content while its analysis (at one version) is not
+ * stored yet: what `saveAnalysis` completes, found by `_id` rather than by
+ * scanning tracks for the content hash (which FerretDB's SQLite backend
+ * cannot push down: a scan per save made imports quadratic).
+ */
+interface WaitingDocument {
+  /** `<contentHash>:<analyzerVersion>`, as the analysis's own `_id`. */
+  readonly _id: string;
+  readonly trackIds: string[];
+}
+
 export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOptions): AnalysisStore {
   const tracks = db.collection<TrackDocument>('tracks');
   const analyses = db.collection<AnalysisDocument>('analyses');
+  const waiting = db.collection<WaitingDocument>('waiting');
 
   const findSummary = (contentHash: string) =>
     analyses.findOne<Omit<AnalysisDocument, 'waveforms' | 'gatingHistogram'>>(
@@ -183,24 +196,24 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
       );
       const stored = upsertedCount === 1 ? document : await findSummary(contentHash);
       if (!stored) throw new Error(`analysis ${_id} vanished while it was being saved`);
-      const stale = {
-        contentHash,
-        $or: [{ status: { $ne: 'done' as const } }, { analyzerVersion: { $ne: analyzerVersion } }],
-      };
-      const completed = await tracks.find(stale, { projection: { libraryId: 1, albumId: 1 } }).toArray();
-      if (completed.length > 0) {
-        await tracks.updateMany(stale, {
-          $set: { ...toSummary(stored), status: 'done', error: null, analyzerVersion, updatedAt: new Date() },
-        });
+      // The tracks that linked themselves to this content before it was stored. One that links
+      // itself after this read finds the analysis in linkTrack's second look.
+      const listed = (await waiting.findOne({ _id }))?.trackIds ?? [];
+      const summary = toSummary(stored);
+      const completed: TrackRef[] = [];
+      for (const trackId of new Set(listed)) {
+        const track = await tracks.findOneAndUpdate(
+          {
+            _id: trackId,
+            contentHash,
+            $or: [{ status: { $ne: 'done' as const } }, { analyzerVersion: { $ne: analyzerVersion } }],
+          },
+          { $set: { ...summary, status: 'done', error: null, analyzerVersion, updatedAt: new Date() } },
+        );
+        if (track) completed.push({ trackId, libraryId: track.libraryId, albumId: track.albumId ?? null });
       }
-      return {
-        created: upsertedCount === 1,
-        completed: completed.map((t) => ({
-          trackId: t._id,
-          libraryId: t.libraryId,
-          albumId: t.albumId ?? null,
-        })),
-      };
+      await waiting.deleteOne({ _id });
+      return { created: upsertedCount === 1, completed };
     },
 
     async linkTrack(link) {
@@ -220,8 +233,15 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
           { upsert: true },
         ),
       );
-      // No transactions: an analysis saved between the two reads above copied
-      // itself onto tracks that did not point at it yet; look once more.
+      await retryingDuplicate(() =>
+        waiting.updateOne(
+          { _id: analysisId(contentHash, analyzerVersion) },
+          { $addToSet: { trackIds: trackId } },
+          { upsert: true },
+        ),
+      );
+      // No transactions: an analysis saved between the first read and the
+      // waiting list's update did not see this track; look once more.
       const late = await findSummary(contentHash);
       return late ? setDone(link, toSummary(late)) : 'pending';
     },
