@@ -5,13 +5,15 @@
 // takes lines, so an export of a million tracks needs the memory of a few
 // batches. See "Track export" in the gateway README for the contract.
 import type { Express, Request, Response } from 'express';
-import { Client, Pool } from 'undici';
+import { Client } from 'undici';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from '@tonegraph/logger';
 import { AuthError, type Authenticator } from './auth/index.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 import { currentRequest } from './observability/request-context.ts';
+import { analysisJoiner, ANALYSIS_UNAVAILABLE } from './export-analysis.ts';
+import { idOf, isErrorLine, linesOf, NEWLINE } from './export-lines.ts';
 import { subgraphHeaders } from './subgraph-fetch.ts';
 
 export const EXPORT_TRACKS_PATH = '/export/tracks.ndjson';
@@ -42,7 +44,7 @@ export const ExportCode = {
   BadInput: 'BAD_USER_INPUT',
   NotReady: 'NOT_READY',
   UpstreamFailed: 'EXPORT_UPSTREAM_FAILED',
-  AnalysisUnavailable: 'ANALYSIS_UNAVAILABLE',
+  AnalysisUnavailable: ANALYSIS_UNAVAILABLE,
 } as const;
 
 const Params = z.strictObject({
@@ -59,27 +61,6 @@ const HEADERS = {
 };
 /** Catalog refusals the client can act on, passed through as they are; anything else is a 502. */
 const PASSED_THROUGH = new Set([400, 404, 503]);
-const ANALYSIS_QUERY = `query ExportAnalysis($representations: [_Any!]!) {
-  _entities(representations: $representations) { ... on Track { analysis {
-    status error tempo { bpm confidence } key { tonic mode name camelot openKey confidence }
-    loudness { integratedLufs loudnessRangeLu truePeakDbtp samplePeakDbfs } replayGain { trackGainDb trackPeak }
-    durationSeconds analyzedAt analyzerVersion } } } }`;
-const NEWLINE = Buffer.from('\n');
-/** `{"id":"` — the catalog writes `id` first; the 36-character UUID follows. */
-const ID_PREFIX = Buffer.from('{"id":"');
-const ERROR_PREFIX = Buffer.from('{"error":');
-/** A catalog line longer than this is not a track: the export fails rather than buffer it. */
-const MAX_LINE_BYTES = 16 * 1024 * 1024;
-/** What ends a line whose track has no analysis (none stored). */
-const NO_ANALYSIS_SUFFIX = Buffer.from(',"analysis":null}');
-/** What ends a line whose analysis could not be fetched. */
-const UNAVAILABLE_SUFFIX = Buffer.from(
-  `,"analysis":null,"analysisError":${JSON.stringify({
-    code: ExportCode.AnalysisUnavailable,
-    message: "The analysis subgraph did not answer; this track's analysis is unknown",
-  })}}`,
-);
-
 const refuse = (res: Response, status: number, code: string, message: string, extra = {}) =>
   void res.status(status).json({ errors: [{ message, extensions: { code, ...extra } }] });
 
@@ -99,180 +80,6 @@ const writable = (res: Response) =>
     res.on('drain', done);
     res.on('close', done);
   });
-
-/** The track id a catalog line starts with, or undefined for any other line (the final `{"error":…}`). */
-function idOf(line: Buffer): string | undefined {
-  if (line.length > 44 && line.subarray(0, ID_PREFIX.length).equals(ID_PREFIX) && line[43] === 0x22) {
-    return line.toString('latin1', 7, 43);
-  }
-  return undefined;
-}
-
-const isErrorLine = (line: Buffer) => line.subarray(0, ERROR_PREFIX.length).equals(ERROR_PREFIX);
-
-/**
- * The complete, non-empty lines of a byte stream, as they arrive (one array
- * per chunk; a line split across chunks is joined). Newlines are dropped; a
- * last line without one is never yielded (the stream was cut in it).
- */
-async function* linesOf(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer[]> {
-  let partial: Buffer[] = [];
-  let partialBytes = 0;
-  for await (const chunk of body) {
-    const lines: Buffer[] = [];
-    let start = 0;
-    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
-      let line = chunk.subarray(start, nl);
-      start = nl + 1;
-      if (partial.length > 0) {
-        line = Buffer.concat([...partial, line]);
-        partial = [];
-        partialBytes = 0;
-      }
-      if (line.length > 0) lines.push(line);
-    }
-    if (start < chunk.length) {
-      partial.push(chunk.subarray(start));
-      partialBytes += chunk.length - start;
-      if (partialBytes > MAX_LINE_BYTES)
-        throw new Error(`a catalog line is longer than ${MAX_LINE_BYTES} bytes`);
-    }
-    if (lines.length > 0) yield lines;
-  }
-  if (partial.length > 0) throw new Error('the catalog stream ended inside a line');
-}
-
-/** The connection closed before an answer came (e.g. a keep-alive connection the subgraph closed). */
-const LOST = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
-
-/** A subgraph fetch failure as the fetch metric labels it. */
-function reasonOf(error: unknown): string {
-  const { name, code } = error as { name?: string; code?: string };
-  if (name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return 'timeout';
-  }
-  return error instanceof HttpStatusError ? `http_${error.status}` : 'network';
-}
-
-class HttpStatusError extends Error {
-  readonly status: number;
-  constructor(status: number, body: string) {
-    super(`analysis answered HTTP ${status}: ${body.slice(0, 200)}`);
-    this.status = status;
-  }
-}
-
-/** One batch's analyses: `_entities` of the analysis subgraph, one entry per id (null: not resolved). */
-type Analyses = readonly ({ analysis?: unknown } | null)[];
-
-/**
- * The analysis side of one export: one `_entities` fetch per batch over a
- * small pool of its own, and a breaker — after a failed fetch the next
- * batches do without analysis for 1 s, then 2, 4 … 30 s, so a subgraph that
- * is down (or hangs) costs one fetch per pause, not one timeout per batch.
- */
-function analysisJoiner(
-  url: string | undefined,
-  options: { secret: string | undefined; timeoutMs: number; connections: number },
-  signal: AbortSignal,
-  metrics: GatewayMetrics,
-  log: Logger,
-) {
-  const target = url ? new URL(url) : undefined;
-  const pool = target
-    ? new Pool(target.origin, {
-        connections: options.connections,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-      })
-    : undefined;
-  let failures = 0;
-  let skipUntil = 0;
-  let missing = 0;
-
-  /** One `_entities` POST; a keep-alive connection closed under it before any answer is tried once more. */
-  async function post(
-    to: Pool,
-    path: string,
-    payload: string,
-  ): Promise<{ statusCode: number; text: string }> {
-    for (let resent = false; ; resent = true) {
-      try {
-        const { statusCode, body } = await to.request({
-          path,
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...subgraphHeaders(options.secret) },
-          body: payload,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
-        });
-        return { statusCode, text: await body.text() };
-      } catch (error) {
-        if (resent || signal.aborted || !LOST.has((error as { code?: string }).code ?? '')) throw error;
-      }
-    }
-  }
-
-  async function fetchAnalyses(ids: readonly string[]): Promise<Analyses | undefined> {
-    if (!pool || !target || performance.now() < skipUntil) return undefined;
-    const started = performance.now();
-    try {
-      const { statusCode, text } = await post(
-        pool,
-        `${target.pathname}${target.search}`,
-        JSON.stringify({
-          query: ANALYSIS_QUERY,
-          variables: { representations: ids.map((id) => ({ __typename: 'Track', id })) },
-        }),
-      );
-      if (statusCode !== 200) throw new HttpStatusError(statusCode, text);
-      const answer = JSON.parse(text) as {
-        data?: { _entities?: Analyses | null } | null;
-        errors?: { message?: string }[];
-      };
-      const entities: unknown = answer.data?._entities;
-      if (!Array.isArray(entities) || entities.length !== ids.length) {
-        throw new Error(`analysis answered no entities: ${answer.errors?.[0]?.message ?? 'no data'}`);
-      }
-      metrics.observeFetch('analysis', (performance.now() - started) / 1000);
-      failures = 0;
-      return entities as Analyses;
-    } catch (error) {
-      if (signal.aborted) return undefined;
-      metrics.observeFetch('analysis', (performance.now() - started) / 1000, reasonOf(error));
-      failures++;
-      skipUntil = performance.now() + Math.min(1000 * 2 ** (failures - 1), 30_000);
-      log.warn(
-        { err: error, failures },
-        'track export: analysis fetch failed; its lines carry analysisError',
-      );
-      return undefined;
-    }
-  }
-
-  return {
-    /** Tracks written with `analysisError` so far. */
-    get missing() {
-      return missing;
-    },
-    /** The batch's lines, each with `"analysis"` appended (and `"analysisError"` when it is unknown). */
-    async join(lines: readonly Buffer[], ids: readonly string[]): Promise<Buffer> {
-      const analyses = await fetchAnalyses(ids);
-      const parts: Buffer[] = [];
-      lines.forEach((line, i) => {
-        const entity = analyses?.[i];
-        parts.push(line.subarray(0, line.length - 1)); // all but the closing brace
-        if (!entity) {
-          missing++;
-          parts.push(UNAVAILABLE_SUFFIX);
-        } else if (entity.analysis == null) parts.push(NO_ANALYSIS_SUFFIX);
-        else parts.push(Buffer.from(`,"analysis":${JSON.stringify(entity.analysis)}}`));
-        parts.push(NEWLINE);
-      });
-      return Buffer.concat(parts);
-    },
-    close: () => pool?.destroy(),
-  };
-}
 
 /** Ends a response whose 200 is sent: a last error line, then the connection is cut (no final chunk). */
 function endWithError(res: Response, line: Buffer): void {

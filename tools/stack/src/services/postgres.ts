@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { chown, mkdir, readdir } from 'node:fs/promises';
+import { chown, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import postgres from 'postgres';
 import { config } from '../config.ts';
@@ -13,13 +12,13 @@ import type { Service } from '../service.ts';
  * root, so its folder must be reachable by that user. A checkout under a
  * private folder (e.g. /root) is not: then the data lives under /var/lib.
  */
-function pickDir(): string {
+async function pickDir(): Promise<string> {
   const wanted = path.join(config.STACK_DIR, 'postgres');
   if (process.getuid?.() !== 0) return wanted;
   for (let d = path.dirname(wanted); d !== path.dirname(d); d = path.dirname(d)) {
     let mode: number;
     try {
-      mode = statSync(d).mode;
+      mode = (await stat(d)).mode;
     } catch {
       continue; // not created yet: mkdir makes it 0755
     }
@@ -31,7 +30,7 @@ function pickDir(): string {
   return wanted;
 }
 
-const dir = pickDir();
+const dir = await pickDir();
 const dataDir = path.join(dir, 'data');
 const logFile = path.join(dir, 'postgres.log');
 const port = config.STACK_POSTGRES_PORT;
