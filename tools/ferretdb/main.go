@@ -1,5 +1,6 @@
 // Command ferretdb runs an embedded FerretDB (MongoDB wire protocol) server
-// backed by SQLite, for Tonegraph development and tests.
+// backed by SQLite (the default) or PostgreSQL, for Tonegraph development,
+// tests and benchmarks.
 //
 // Once listening it prints one line to stdout: "ferretdb ready <mongodb uri>".
 // It stops cleanly on SIGINT/SIGTERM and exits 0.
@@ -21,32 +22,45 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (host:port; port 0 picks a free one)")
-	dataDir := flag.String("data-dir", "", "directory for the SQLite backend (required; created if missing)")
+	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
+	dataDir := flag.String("data-dir", "", "directory for the SQLite backend (required with -handler sqlite; created if missing)")
+	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL database for the postgresql backend (required with -handler postgresql)")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
 	flag.Parse()
 
-	if err := run(*listen, *dataDir, *logLevel); err != nil {
+	if err := run(*listen, *handler, *dataDir, *postgresqlURL, *logLevel); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, dataDir, logLevel string) error {
-	if dataDir == "" {
-		return fmt.Errorf("-data-dir is required")
-	}
-
+func run(listen, handler, dataDir, postgresqlURL, logLevel string) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return fmt.Errorf("invalid -log-level %q: %w", logLevel, err)
 	}
 
-	dir, err := filepath.Abs(dataDir)
-	if err != nil {
-		return err
-	}
-	if err = os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	cfg := ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: listen}, Handler: handler}
+	switch handler {
+	case "sqlite":
+		if dataDir == "" {
+			return fmt.Errorf("-data-dir is required with -handler sqlite")
+		}
+		dir, err := filepath.Abs(dataDir)
+		if err != nil {
+			return err
+		}
+		if err = os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		cfg.SQLiteURL = "file:" + strings.TrimSuffix(filepath.ToSlash(dir), "/") + "/"
+	case "postgresql":
+		if postgresqlURL == "" {
+			return fmt.Errorf("-postgresql-url is required with -handler postgresql")
+		}
+		cfg.PostgreSQLURL = postgresqlURL
+	default:
+		return fmt.Errorf("invalid -handler %q: expected sqlite or postgresql", handler)
 	}
 
 	// Telemetry: ferretdb.New never creates the telemetry reporter and marks
@@ -54,13 +68,7 @@ func run(listen, dataDir, logLevel string) error {
 	// telemetry package is not even linked in. No outbound network calls.
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
-
-	cfg := ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + strings.TrimSuffix(filepath.ToSlash(dir), "/") + "/",
-	}
+	cfg.Logger = logger
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
