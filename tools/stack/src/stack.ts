@@ -97,6 +97,9 @@ export async function up(names: readonly string[] = []): Promise<void> {
   );
   // Not a server, but the audio fixtures and the ingest pipeline need it too.
   if (!(await which('ffmpeg'))) needs.push({ name: 'audio tooling', packages: ['ffmpeg'] });
+  // fpcalc: AcoustID fingerprints identify untagged files during enrichment.
+  if (!(await which('fpcalc')))
+    needs.push({ name: 'AcoustID fingerprints', packages: ['libchromaprint-tools'] });
   // The analysis workers' decoder process is built from C against FFmpeg's libraries.
   needs.push({ name: 'tonegraph-decoder', packages: await decoderBuildPackages() });
   // Debian's Chromium drives the console's browser test (playwright-core downloads no browser).
