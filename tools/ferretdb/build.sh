@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds the server into $1 from the FerretDB module, with one fix applied:
-# FerretDB 1.24's SQLite backend looks documents up by `_id` with the path
-# expression ->'$._id', while its unique `_id` index is on ->"_id"; SQLite
-# then never uses the index and every lookup by `_id` (find, update, delete,
-# upsert) reads and parses the whole collection. The fix spells the lookup
-# like the index, so it is an index search.
+# Builds the server into $1 from the FerretDB module with pushdown.patch
+# applied. FerretDB 1.24's SQLite backend serves a query from an index only
+# when its filter is exactly `{ _id: <scalar> }` (and even then not, as it
+# spells the lookup unlike the `_id` index); every other query reads and
+# parses every document of the collection. The patch pushes the conditions
+# an index can serve down to SQLite (`_id` lists, comparisons and `$in` on
+# indexed paths, `$or`, sorts), creates secondary indexes on the same
+# expressions, and lets the sort stage and limit stream from the index.
+# README.md says what it does and what it assumes.
 set -euo pipefail
 out=$(realpath -m "${1:?usage: build.sh <output binary>}")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,10 +19,8 @@ module_dir=$(cd "$here" && go mod download -json "github.com/FerretDB/FerretDB@$
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 cp -R "$module_dir" "$work/FerretDB"
 chmod -R u+w "$work/FerretDB"
-file="$work/FerretDB/internal/backends/sqlite/metadata/metadata.go"
-grep -q "IDColumn = DefaultColumn + \"->'\$._id'\"" "$file" ||
-  { echo "build.sh: FerretDB $version no longer has the expected IDColumn; review the fix" >&2; exit 1; }
-sed -i "s/IDColumn = DefaultColumn + \"->'\$._id'\"/IDColumn = DefaultColumn + \"->'_id'\"/" "$file"
+(cd "$work/FerretDB" && patch -p1 --quiet --forward < "$here/pushdown.patch") ||
+  { echo "build.sh: pushdown.patch does not apply to FerretDB $version; review it" >&2; exit 1; }
 
 mkdir "$work/server"
 cp "$here/go.mod" "$here/go.sum" "$here"/*.go "$work/server/"

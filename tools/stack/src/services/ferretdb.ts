@@ -25,16 +25,18 @@ export const ferretdbService: Service = {
   url: `mongodb://127.0.0.1:${port}/`,
   logFile: path.join(dir, 'ferretdb.log'),
   async missingPackages() {
-    return (await which('go')) ? [] : ['golang-go'];
+    return [...((await which('go')) ? [] : ['golang-go']), ...((await which('patch')) ? [] : ['patch'])];
   },
   async build() {
-    const hash = await hashSources(source, (f) => /^(go\.mod|go\.sum|build\.sh|[^/]+\.go)$/.test(f));
+    const hash = await hashSources(source, (f) =>
+      /^(go\.mod|go\.sum|build\.sh|[^/]+\.go|[^/]+\.patch)$/.test(f),
+    );
     await buildOnce(
       path.join(config.STACK_BIN_DIR ?? path.join(config.STACK_DIR, 'bin'), 'ferretdb.stamp'),
       hash,
       () => exists(binary),
       async () => {
-        // The FerretDB module with its SQLite `_id` lookups fixed to use the index (build.sh says why).
+        // The FerretDB module with index pushdown for its SQLite backend (build.sh says why).
         await run('bash', [path.join(source, 'build.sh'), binary], { cwd: source, timeoutMs: 20 * 60_000 });
       },
     );
