@@ -84,7 +84,7 @@ async function seedAnalysis(db: Database, count: number): Promise<void> {
     select id, library_id, album_id from tracks order by md5(id::text) limit ${count}`;
   await mongo.connect();
   const store = createAnalysisStore(mongo.db(iso.mongoDb), { analyzerVersion: ANALYZER_VERSION });
-  await store.ensureIndexes();
+  await store.ensureSchema();
   const docs: TrackDocument[] = tracks.map((t, i) => {
     const bpm = 70 + ((i * 37) % 110) + 0.5;
     return {

@@ -115,7 +115,7 @@ async function seedAnalysis(tracks: readonly { id: string; library_id: string; a
     const t1 = performance.now();
     await mongo.connect();
     const store = createAnalysisStore(mongo.db(iso.mongoDb), { analyzerVersion: ANALYZER_VERSION });
-    await store.ensureIndexes();
+    await store.ensureSchema();
     const tonics: PitchClass[] = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
     const docs: TrackDocument[] = tracks.map((t, i) => {
       const bpm = 70 + ((i * 37) % 110) + 0.5;

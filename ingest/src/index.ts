@@ -95,7 +95,7 @@ async function startAnalysis() {
   const mongo = await connectMongo(config.MONGO_URL, { poolSize: 20 });
   lifecycle.defer('mongodb', () => mongo.close());
   const store = createAnalysisStore(mongo.db(config.MONGO_DB), { analyzerVersion: ANALYZER_VERSION });
-  await store.ensureIndexes();
+  await store.ensureSchema(log);
   const pool = createAnalysisPool({
     threads: config.ANALYSIS_THREADS,
     taskTimeoutMs: config.ANALYSIS_TIMEOUT_MS,

@@ -27,7 +27,7 @@ before(async () => {
   mongo = new MongoClient(testServices().MONGO_URL);
   await mongo.connect();
   const store = createAnalysisStore(mongo.db(dbName), { analyzerVersion: ANALYZER_VERSION });
-  await store.ensureIndexes();
+  await store.ensureSchema();
   pool = createAnalysisPool({ threads: 2, taskTimeoutMs: 60_000 });
   h = await startHarness({ analysis: { store, pool, analyzerVersion: ANALYZER_VERSION, concurrency: 4 } });
   libraryId = await h.addLibrary(set.dir);

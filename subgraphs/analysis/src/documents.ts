@@ -7,6 +7,7 @@ import type {
   TrackAnalysis,
   Waveform,
 } from '@tonegraph/audio-analysis';
+import type { StoredHistogram, StoredWaveform } from './compact.ts';
 
 export type { GatingHistogram, MusicalKey, TrackAnalysis, Waveform };
 
@@ -14,16 +15,24 @@ export type { GatingHistogram, MusicalKey, TrackAnalysis, Waveform };
 export type AnalysisStatus = 'pending' | 'analyzing' | 'done' | 'failed';
 
 /**
- * Collection `analyses`: one document per audio content and analyser version,
- * holding the analyser's result exactly as it produced it (waveforms and
- * gating histogram included). Tracks with identical content share it.
+ * Collection `analyses`: one small document per audio content and analyser
+ * version, with everything the analyser measured but the waveforms and the
+ * gating histogram (those are in `analysis_data`). Tracks with identical
+ * content share it; linking a track to it reads only this.
  */
-export interface AnalysisDocument extends TrackAnalysis {
+export interface AnalysisDocument extends Omit<TrackAnalysis, 'waveforms' | 'gatingHistogram'> {
   /** `<sha256>:<analyzerVersion>` */
   readonly _id: string;
   readonly contentHash: string;
   /** When this content was first analysed by this version. */
   readonly analyzedAt: Date;
+}
+
+/** Collection `analysis_data`: the large parts of an analysis, compact (see compact.ts); same `_id`. */
+export interface AnalysisDataDocument {
+  readonly _id: string;
+  readonly waveforms: readonly StoredWaveform[];
+  readonly gatingHistogram: StoredHistogram;
 }
 
 /** The small part of an analysis that queries filter, sort and display by. */
@@ -71,13 +80,10 @@ export const SUMMARY_FIELDS = [
   'analyzedAt',
 ] as const satisfies readonly (keyof AnalysisSummary)[];
 
-/** Projection that leaves out the large arrays of an analysis document. */
-export const SUMMARY_PROJECTION = { waveforms: 0, gatingHistogram: 0 } as const;
-
 export const analysisId = (contentHash: string, analyzerVersion: string) =>
   `${contentHash}:${analyzerVersion}`;
 
-export function toSummary(a: Omit<AnalysisDocument, 'waveforms' | 'gatingHistogram'>): AnalysisSummary {
+export function toSummary(a: AnalysisDocument): AnalysisSummary {
   return {
     tempo: a.tempo ? { bpm: a.tempo.bpm, confidence: a.tempo.confidence } : null,
     tempoBucket: a.tempo ? Math.floor(a.tempo.bpm) : null,

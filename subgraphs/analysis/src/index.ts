@@ -14,7 +14,7 @@ lifecycle.handleSignals();
 const mongo = await connectMongo(config.MONGO_URL, { poolSize: config.MONGO_POOL_SIZE });
 lifecycle.defer('mongodb', () => mongo.close());
 const store = createAnalysisStore(mongo.db(config.MONGO_DB), { analyzerVersion: config.ANALYZER_VERSION });
-await store.ensureIndexes();
+await store.ensureSchema(log);
 
 // Opens two connections to REDIS_URL: one in subscriber mode cannot publish.
 const pubsub = new RedisPubSub({ connection: config.REDIS_URL });

@@ -1,13 +1,16 @@
 import type { Filter } from 'mongodb';
 import { CAMELOT_CODES, camelotName, harmonicNeighbours, type HarmonicRelation } from './camelot.ts';
-import type {
-  AnalysisDocument,
-  AnalysisStatus,
-  GatingHistogram,
-  TrackDocument,
-  Waveform,
-} from './documents.ts';
+import { decodeHistogram, decodeWaveform } from './compact.ts';
+import type { AnalysisStatus, GatingHistogram, TrackDocument, Waveform } from './documents.ts';
+import { ALL, bpmCounts, countTempoRange, keyCounts, libraryStatsId } from './stats.ts';
 import type { AnalysisStore } from './store.ts';
+
+/*
+ * Every query here is an equality or range on a leading prefix of one of
+ * the indexes in schema.ts, sorted in that index's order, or a read of a
+ * few documents by `_id`: none reads a number of documents that grows with
+ * the library beyond what it returns.
+ */
 
 /** A position in the tempo order: (bpm, track id). */
 export interface TempoPosition {
@@ -20,7 +23,9 @@ export function findByTempo(
   store: AnalysisStore,
   args: { min: number; max: number; after: TempoPosition | null; limit: number },
 ): Promise<TrackDocument[]> {
-  const filter: Filter<TrackDocument> = { 'tempo.bpm': { $gte: args.min, $lte: args.max } };
+  // The cursor's bpm narrows the range itself, so the index range starts at the cursor.
+  const from = args.after ? Math.max(args.min, args.after.bpm) : args.min;
+  const filter: Filter<TrackDocument> = { 'tempo.bpm': { $gte: from, $lte: args.max } };
   if (args.after) {
     const { bpm, id } = args.after;
     filter.$or = [{ 'tempo.bpm': { $gt: bpm } }, { 'tempo.bpm': bpm, _id: { $gt: id } }];
@@ -28,8 +33,11 @@ export function findByTempo(
   return store.tracks.find(filter).sort({ 'tempo.bpm': 1, _id: 1 }).limit(args.limit).toArray();
 }
 
+/** Tracks with `min <= bpm <= max`, from the counters (see stats.ts). */
 export const countByTempo = (store: AnalysisStore, min: number, max: number) =>
-  store.tracks.countDocuments({ 'tempo.bpm': { $gte: min, $lte: max } });
+  countTempoRange(store.stats, min, max, (from, below) =>
+    store.tracks.countDocuments({ 'tempo.bpm': { $gte: from, $lte: max, $lt: below } }),
+  );
 
 export interface HarmonicCandidate {
   readonly track: TrackDocument;
@@ -48,20 +56,23 @@ export async function findHarmonicCandidates(
   args: { excludeId: string; camelot: string; bpm: number; minBpm: number; maxBpm: number; limit: number },
 ): Promise<HarmonicCandidate[]> {
   const neighbours = harmonicNeighbours(args.camelot);
-  const queries = (Object.keys(neighbours) as HarmonicRelation[]).flatMap((relation) => {
-    const base = { 'key.camelot': { $in: neighbours[relation] }, _id: { $ne: args.excludeId } };
-    const above = store.tracks
-      .find({ ...base, 'tempo.bpm': { $gte: args.bpm, $lte: args.maxBpm } })
-      .sort({ 'tempo.bpm': 1, _id: 1 })
-      .limit(args.limit);
-    const below = store.tracks
-      .find({ ...base, 'tempo.bpm': { $gte: args.minBpm, $lt: args.bpm } })
-      .sort({ 'tempo.bpm': -1, _id: 1 })
-      .limit(args.limit);
-    return [above, below].map(async (cursor) =>
-      (await cursor.toArray()).map((track) => ({ track, relation })),
-    );
-  });
+  // One key per query: (key, bpm, id) is then one index range in sort order.
+  const queries = (Object.keys(neighbours) as HarmonicRelation[]).flatMap((relation) =>
+    neighbours[relation].flatMap((camelot) => {
+      const base = { 'key.camelot': camelot, _id: { $ne: args.excludeId } };
+      const above = store.tracks
+        .find({ ...base, 'tempo.bpm': { $gte: args.bpm, $lte: args.maxBpm } })
+        .sort({ 'tempo.bpm': 1, _id: 1 })
+        .limit(args.limit);
+      const below = store.tracks
+        .find({ ...base, 'tempo.bpm': { $gte: args.minBpm, $lt: args.bpm } })
+        .sort({ 'tempo.bpm': -1, _id: 1 })
+        .limit(args.limit);
+      return [above, below].map(async (cursor) =>
+        (await cursor.toArray()).map((track) => ({ track, relation })),
+      );
+    }),
+  );
   return (await Promise.all(queries)).flat();
 }
 
@@ -86,14 +97,9 @@ export async function findAlbumGainInputs(
   const ids = [...new Set(tracks.map((t) => `${t.contentHash}:${t.analyzerVersion}`))];
   if (ids.length === 0) return [];
   const histograms = new Map(
-    (
-      await store.analyses
-        .find<Pick<AnalysisDocument, '_id' | 'gatingHistogram'>>(
-          { _id: { $in: ids } },
-          { projection: { gatingHistogram: 1 } },
-        )
-        .toArray()
-    ).map((a) => [a._id, a.gatingHistogram]),
+    (await store.data.find({ _id: { $in: ids } }, { projection: { gatingHistogram: 1 } }).toArray()).map(
+      (a) => [a._id, decodeHistogram(a.gatingHistogram)],
+    ),
   );
   return tracks.flatMap((t) => {
     const gatingHistogram = histograms.get(`${t.contentHash}:${t.analyzerVersion}`);
@@ -108,13 +114,10 @@ export async function findWaveforms(
   store: AnalysisStore,
   analysisIds: readonly string[],
 ): Promise<Map<string, readonly Waveform[]>> {
-  const docs = await store.analyses
-    .find<Pick<AnalysisDocument, '_id' | 'waveforms'>>(
-      { _id: { $in: [...analysisIds] } },
-      { projection: { waveforms: 1 } },
-    )
+  const docs = await store.data
+    .find({ _id: { $in: [...analysisIds] } }, { projection: { waveforms: 1 } })
     .toArray();
-  return new Map(docs.map((d) => [d._id, d.waveforms]));
+  return new Map(docs.map((d) => [d._id, d.waveforms.map(decodeWaveform)]));
 }
 
 export interface Stats {
@@ -124,34 +127,18 @@ export interface Stats {
   readonly byKey: readonly { camelot: string; name: string; count: number }[];
 }
 
-/**
- * Counts per status, per integer BPM and per key. Three single-accumulator
- * `$group`s rather than one multi-facet pipeline: FerretDB computes only the
- * first accumulator of a `$group` and has no `$facet`.
- */
+/** Counts per status, per integer BPM and per key: one counters document (see stats.ts). */
 export async function computeStats(store: AnalysisStore, libraryId: string | null): Promise<Stats> {
-  const scope: Filter<TrackDocument> = libraryId ? { libraryId } : {};
-  const count = (match: Filter<TrackDocument>, field: string) =>
-    store.tracks
-      .aggregate<{ _id: unknown; n: number }>([
-        { $match: match },
-        { $group: { _id: `$${field}`, n: { $sum: 1 } } },
-      ])
-      .toArray();
-  const [statuses, bpms, keys] = await Promise.all([
-    count(scope, 'status'),
-    count({ ...scope, tempoBucket: { $ne: null } }, 'tempoBucket'),
-    count({ ...scope, 'key.camelot': { $ne: null } }, 'key.camelot'),
-  ]);
+  const doc = await store.stats.findOne({ _id: libraryId ? libraryStatsId(libraryId) : ALL });
   const byStatus = { pending: 0, analyzing: 0, done: 0, failed: 0 };
-  for (const s of statuses)
-    if (typeof s._id === 'string' && s._id in byStatus) byStatus[s._id as AnalysisStatus] = s.n;
-  const keyCounts = new Map(keys.map((k) => [k._id, k.n]));
+  for (const status of Object.keys(byStatus) as AnalysisStatus[])
+    byStatus[status] = Math.max(0, doc?.status?.[status] ?? 0);
+  const keys = keyCounts(doc);
   return {
     byStatus,
-    byBpm: new Map(bpms.flatMap((b) => (typeof b._id === 'number' ? [[b._id, b.n] as const] : []))),
+    byBpm: bpmCounts(doc),
     byKey: CAMELOT_CODES.flatMap((camelot) => {
-      const n = keyCounts.get(camelot);
+      const n = keys.get(camelot);
       return n ? [{ camelot, name: camelotName(camelot) ?? camelot, count: n }] : [];
     }),
   };

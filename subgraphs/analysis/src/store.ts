@@ -1,16 +1,26 @@
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
+import type { Logger } from '@tonegraph/logger';
+import { encodeHistogram, encodeWaveform } from './compact.ts';
 import {
   SUMMARY_FIELDS,
-  SUMMARY_PROJECTION,
   analysisId,
   toSummary,
+  type AnalysisDataDocument,
   type AnalysisDocument,
   type AnalysisSummary,
   type TrackAnalysis,
   type TrackDocument,
 } from './documents.ts';
+import { ensureSchema } from './schema.ts';
+import { applyStatsDelta, statsDelta, type StatsDocument } from './stats.ts';
 
-export type { AnalysisDocument, AnalysisStatus, TrackAnalysis, TrackDocument } from './documents.ts';
+export type {
+  AnalysisDataDocument,
+  AnalysisDocument,
+  AnalysisStatus,
+  TrackAnalysis,
+  TrackDocument,
+} from './documents.ts';
 
 /** Options for {@link createAnalysisStore}. */
 export interface AnalysisStoreOptions {
@@ -41,13 +51,28 @@ export interface SaveResult {
   readonly completed: readonly TrackRef[];
 }
 
+/** A track and the analysis of its content, for {@link AnalysisStore.importAnalyses}. */
+export interface ImportItem {
+  readonly link: TrackLink;
+  readonly analysis: TrackAnalysis;
+}
+
 /** Reads and writes of the analysis database; every write is idempotent. */
 export interface AnalysisStore {
   readonly analyzerVersion: string;
   readonly tracks: Collection<TrackDocument>;
+  /** Small: what was measured, without waveforms and histogram. */
   readonly analyses: Collection<AnalysisDocument>;
-  /** Creates the indexes the queries use; safe to call on every start. */
-  ensureIndexes(): Promise<void>;
+  /** The waveforms and gating histogram of each analysis, compact. */
+  readonly data: Collection<AnalysisDataDocument>;
+  /** Counters of the tracks (see stats.ts). */
+  readonly stats: Collection<StatsDocument>;
+  /**
+   * Creates or upgrades the database's indexes, document shapes and
+   * counters; when another process is doing so, waits for it. Call before
+   * any other method; cheap once the schema is current.
+   */
+  ensureSchema(log?: Logger): Promise<void>;
   /** True when this content has been analysed by the current analyser version. */
   hasAnalysis(contentHash: string): Promise<boolean>;
   /**
@@ -79,6 +104,11 @@ export interface AnalysisStore {
     libraryId: string,
     links: readonly Pick<TrackLink, 'trackId' | 'contentHash'>[],
   ): Promise<string[]>;
+  /**
+   * Stores analyses and points tracks at them, done, in bulk (a few commands
+   * per thousand items): restoring or seeding a database. Idempotent.
+   */
+  importAnalyses(items: readonly ImportItem[]): Promise<void>;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -122,36 +152,82 @@ interface WaitingDocument {
   readonly trackIds: string[];
 }
 
+/** The fields of a track document after `update` (a `$set` and/or `$unset`) is applied to `before`. */
+function applied(
+  before: TrackDocument | null,
+  id: string,
+  update: { $set?: Partial<TrackDocument>; $unset?: Record<string, ''> },
+): TrackDocument {
+  const after: Record<string, unknown> = { ...(before ?? { _id: id }), ...update.$set };
+  for (const field of Object.keys(update.$unset ?? {})) delete after[field];
+  return after as unknown as TrackDocument;
+}
+
+/** Splits an analysis into its small document and its compact data. */
+function split(_id: string, contentHash: string, analysis: TrackAnalysis) {
+  const { waveforms, gatingHistogram, ...measured } = analysis;
+  const summary: AnalysisDocument = { ...measured, _id, contentHash, analyzedAt: new Date() };
+  const data: AnalysisDataDocument = {
+    _id,
+    waveforms: waveforms.map(encodeWaveform),
+    gatingHistogram: encodeHistogram(gatingHistogram),
+  };
+  return { summary, data };
+}
+
+/** Items written per bulk command by importAnalyses. */
+const IMPORT_BATCH = 500;
+
 export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOptions): AnalysisStore {
   const tracks = db.collection<TrackDocument>('tracks');
   const analyses = db.collection<AnalysisDocument>('analyses');
+  const data = db.collection<AnalysisDataDocument>('analysis_data');
   const waiting = db.collection<WaitingDocument>('waiting');
+  const stats = db.collection<StatsDocument>('stats');
 
   const findSummary = (contentHash: string) =>
-    analyses.findOne<Omit<AnalysisDocument, 'waveforms' | 'gatingHistogram'>>(
-      { _id: analysisId(contentHash, analyzerVersion) },
-      { projection: SUMMARY_PROJECTION },
+    analyses.findOne({ _id: analysisId(contentHash, analyzerVersion) });
+
+  /**
+   * Every change to a track document: one findOneAndUpdate, which returns the
+   * document as it was, then the counters' difference. Null when nothing matched.
+   */
+  const writeTrack = async (
+    filter: Filter<TrackDocument> & { _id: string },
+    update: { $set?: Partial<TrackDocument>; $unset?: Record<string, ''> },
+    upsert = false,
+  ): Promise<{ before: TrackDocument | null; after: TrackDocument } | null> => {
+    const result = await retryingDuplicate(() =>
+      tracks.findOneAndUpdate(filter, update, {
+        upsert,
+        returnDocument: 'before',
+        includeResultMetadata: true,
+      }),
     );
+    const before = result.value;
+    if (!before && !result.lastErrorObject?.upserted) return null;
+    const after = applied(before, filter._id, update);
+    await applyStatsDelta(stats, statsDelta([{ before, after }]));
+    return { before, after };
+  };
 
   const setDone = async (link: TrackLink, summary: AnalysisSummary) => {
     const { trackId, contentHash, libraryId, albumId } = link;
-    await retryingDuplicate(() =>
-      tracks.updateOne(
-        { _id: trackId },
-        {
-          $set: {
-            contentHash,
-            libraryId,
-            albumId,
-            ...summary,
-            status: 'done',
-            error: null,
-            analyzerVersion,
-            updatedAt: new Date(),
-          },
+    await writeTrack(
+      { _id: trackId },
+      {
+        $set: {
+          contentHash,
+          libraryId,
+          albumId,
+          ...summary,
+          status: 'done',
+          error: null,
+          analyzerVersion,
+          updatedAt: new Date(),
         },
-        { upsert: true },
-      ),
+      },
+      true,
     );
     return 'done' as const;
   };
@@ -160,20 +236,10 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
     analyzerVersion,
     tracks,
     analyses,
+    data,
+    stats,
 
-    async ensureIndexes() {
-      const specs = [
-        { key: { 'tempo.bpm': 1, _id: 1 }, name: 'tempo' },
-        { key: { 'key.camelot': 1, 'tempo.bpm': 1 }, name: 'key_tempo' },
-        { key: { libraryId: 1, status: 1 }, name: 'library_status' },
-        { key: { albumId: 1 }, name: 'album' },
-        { key: { contentHash: 1 }, name: 'content' },
-      ] as const;
-      // One at a time: FerretDB 1.24 panics (and drops the connection) when
-      // one createIndexes command names several indexes that already exist,
-      // i.e. on every start after the first.
-      for (const spec of specs) await tracks.createIndexes([spec]);
-    },
+    ensureSchema: (log) => ensureSchema(db, log),
 
     async hasAnalysis(contentHash) {
       requireHash(contentHash);
@@ -189,8 +255,10 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
         );
       }
       const _id = analysisId(contentHash, analyzerVersion);
-      const document: AnalysisDocument = { ...analysis, _id, contentHash, analyzedAt: new Date() };
+      const { summary: document, data: compact } = split(_id, contentHash, analysis);
+      // The data first: once the small document exists, readers may ask for the data.
       // $setOnInsert: a redelivered or concurrent save of the same content changes nothing.
+      await retryingDuplicate(() => data.updateOne({ _id }, { $setOnInsert: compact }, { upsert: true }));
       const { upsertedCount } = await retryingDuplicate(() =>
         analyses.updateOne({ _id }, { $setOnInsert: document }, { upsert: true }),
       );
@@ -202,7 +270,7 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
       const summary = toSummary(stored);
       const completed: TrackRef[] = [];
       for (const trackId of new Set(listed)) {
-        const track = await tracks.findOneAndUpdate(
+        const written = await writeTrack(
           {
             _id: trackId,
             contentHash,
@@ -210,7 +278,12 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
           },
           { $set: { ...summary, status: 'done', error: null, analyzerVersion, updatedAt: new Date() } },
         );
-        if (track) completed.push({ trackId, libraryId: track.libraryId, albumId: track.albumId ?? null });
+        if (written)
+          completed.push({
+            trackId,
+            libraryId: written.after.libraryId,
+            albumId: written.after.albumId ?? null,
+          });
       }
       await waiting.deleteOne({ _id });
       return { created: upsertedCount === 1, completed };
@@ -223,15 +296,11 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
       if (stored) return setDone(link, toSummary(stored));
       // New content: the summary on the document describes other audio. Same
       // content awaiting a newer analyser keeps the older summary meanwhile.
-      await tracks.updateOne({ _id: trackId, contentHash: { $ne: contentHash } }, { $unset: unsetSummary });
-      await retryingDuplicate(() =>
-        tracks.updateOne(
-          { _id: trackId },
-          {
-            $set: { contentHash, libraryId, albumId, status: 'pending', error: null, updatedAt: new Date() },
-          },
-          { upsert: true },
-        ),
+      await writeTrack({ _id: trackId, contentHash: { $ne: contentHash } }, { $unset: unsetSummary });
+      await writeTrack(
+        { _id: trackId },
+        { $set: { contentHash, libraryId, albumId, status: 'pending', error: null, updatedAt: new Date() } },
+        true,
       );
       await retryingDuplicate(() =>
         waiting.updateOne(
@@ -247,19 +316,19 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
     },
 
     async markAnalyzing(trackId) {
-      const { matchedCount } = await tracks.updateOne(
+      const written = await writeTrack(
         { _id: trackId, status: { $ne: 'done' } },
         { $set: { status: 'analyzing', error: null, updatedAt: new Date() } },
       );
-      return matchedCount === 1;
+      return written !== null;
     },
 
     async markFailed(trackId, reason) {
-      const { matchedCount } = await tracks.updateOne(
+      const written = await writeTrack(
         { _id: trackId, status: { $ne: 'done' } },
         { $set: { status: 'failed', error: reason.slice(0, MAX_REASON), updatedAt: new Date() } },
       );
-      return matchedCount === 1;
+      return written !== null;
     },
 
     async tracksToAnalyse(libraryId, links) {
@@ -281,12 +350,75 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
 
     async removeTracks(trackIds) {
       if (trackIds.length === 0) return 0;
-      const { deletedCount } = await tracks.deleteMany({ _id: { $in: [...trackIds] } });
+      const ids = [...trackIds];
+      const gone = await tracks
+        .find({ _id: { $in: ids } }, { projection: { libraryId: 1, status: 1, tempo: 1, key: 1 } })
+        .toArray();
+      const { deletedCount } = await tracks.deleteMany({ _id: { $in: ids } });
+      await applyStatsDelta(stats, statsDelta(gone.map((before) => ({ before, after: null }))));
       return deletedCount;
     },
 
     findTracks(trackIds) {
       return tracks.find({ _id: { $in: [...trackIds] } }).toArray();
+    },
+
+    async importAnalyses(items) {
+      for (let i = 0; i < items.length; i += IMPORT_BATCH) {
+        const batch = items.slice(i, i + IMPORT_BATCH);
+        const contents = new Map<string, ReturnType<typeof split>>();
+        for (const { link, analysis } of batch) {
+          requireHash(link.contentHash);
+          if (analysis.analyzerVersion !== analyzerVersion)
+            throw new TypeError(
+              `analysis is from analyser ${analysis.analyzerVersion}, not ${analyzerVersion}`,
+            );
+          const _id = analysisId(link.contentHash, analyzerVersion);
+          if (!contents.has(_id)) contents.set(_id, split(_id, link.contentHash, analysis));
+        }
+        const parts = [...contents.values()];
+        await data.bulkWrite(
+          parts.map(({ data: d }) => ({
+            updateOne: { filter: { _id: d._id }, update: { $setOnInsert: d }, upsert: true },
+          })),
+          { ordered: false },
+        );
+        await analyses.bulkWrite(
+          parts.map(({ summary }) => ({
+            updateOne: { filter: { _id: summary._id }, update: { $setOnInsert: summary }, upsert: true },
+          })),
+          { ordered: false },
+        );
+        // The summaries as stored (an earlier import's analysedAt wins), then the tracks.
+        const stored = new Map(
+          (await analyses.find({ _id: { $in: [...contents.keys()] } }).toArray()).map((a) => [a._id, a]),
+        );
+        const ids = batch.map((b) => b.link.trackId);
+        const before = new Map((await tracks.find({ _id: { $in: ids } }).toArray()).map((t) => [t._id, t]));
+        const changes: { before: TrackDocument | null; after: TrackDocument }[] = [];
+        const ops: AnyBulkWriteOperation<TrackDocument>[] = [];
+        for (const { link } of batch) {
+          const summary = stored.get(analysisId(link.contentHash, analyzerVersion));
+          if (!summary)
+            throw new Error(`analysis of ${link.contentHash} vanished while it was being imported`);
+          const $set: Partial<TrackDocument> = {
+            contentHash: link.contentHash,
+            libraryId: link.libraryId,
+            albumId: link.albumId,
+            ...toSummary(summary),
+            status: 'done',
+            error: null,
+            analyzerVersion,
+            updatedAt: new Date(),
+          };
+          const previous = before.get(link.trackId) ?? null;
+          changes.push({ before: previous, after: applied(previous, link.trackId, { $set }) });
+          before.set(link.trackId, applied(previous, link.trackId, { $set }));
+          ops.push({ updateOne: { filter: { _id: link.trackId }, update: { $set }, upsert: true } });
+        }
+        await tracks.bulkWrite(ops, { ordered: true });
+        await applyStatsDelta(stats, statsDelta(changes));
+      }
     },
   };
 }

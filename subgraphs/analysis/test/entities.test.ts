@@ -72,7 +72,7 @@ test('waveforms are loaded only when asked for, in one batch, at the nearest res
   const ids = trackIds.slice(0, 20);
   h.resetCommands();
   await h.gql(ENTITIES, { r: ids.map((id) => ({ __typename: 'Track', id })) });
-  assert.equal(finds('analyses'), 0, 'no waveform asked, no analyses read');
+  assert.equal(finds('analysis_data'), 0, 'no waveform asked, no analysis data read');
   h.resetCommands();
   const res = await h.gql<{
     _entities: { analysis: { waveform: { points: number; min: number[]; max: number[] } } }[];
@@ -83,13 +83,15 @@ test('waveforms are loaded only when asked for, in one batch, at the nearest res
   );
   assert.equal(res.errors, undefined);
   assert.equal(finds('tracks'), 1);
-  assert.equal(finds('analyses'), 1, 'one batched read for every waveform of the request');
+  assert.equal(finds('analysis_data'), 1, 'one batched read for every waveform of the request');
   const w = res.data!._entities[0]!.analysis.waveform;
   assert.equal(w.points, 1000);
   assert.equal(w.max.length, 1000);
-  // Reduced from the 4096-point ramp: each point's max is the max of its span.
-  assert.ok(Math.abs(w.max[999]! - 4095 / 4096) < 1e-9);
-  assert.ok(Math.abs(w.min[0]! + 3 / 4096) < 1e-9, 'min of the first span (points 0–3)');
+  // Reduced from the 4096-point ramp: each point's max is the max of its span, as stored:
+  // 8 bits, mins rounded down and maxes up (the drawn envelope holds the real one).
+  assert.equal(w.max[999], Math.ceil((4095 / 4096) * 127) / 127);
+  assert.equal(w.min[0], Math.floor((-3 / 4096) * 127) / 127, 'min of the first span (points 0–3)');
+  assert.equal(w.max[500], Math.ceil((2051 / 4096) * 127) / 127, 'max of span 500 (points 2048–2051)');
   const bad = await h.gql(`{ _entities(representations: [{ __typename: "Track", id: "${trackIds[0]}" }]) {
     ... on Track { analysis { waveform(points: 0) { points } } } } }`);
   assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
@@ -132,6 +134,6 @@ test('replayGain albumGainDb and albumPeak come from the album’s analysed trac
   // Entities (1) + the album's tracks (1) + their histograms (1), for both tracks together.
   assert.deepEqual(
     h.commands.map((c) => `${c.name} ${String(c.collection)}`),
-    ['find tracks', 'find tracks', 'find analyses'],
+    ['find tracks', 'find tracks', 'find analysis_data'],
   );
 });

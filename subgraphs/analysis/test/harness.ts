@@ -44,7 +44,7 @@ export async function createStoreFixture(analyzerVersion = '1'): Promise<StoreFi
       commands.push({ name: e.commandName, collection: e.command[e.commandName] });
   });
   const store = createAnalysisStore(db, { analyzerVersion });
-  await store.ensureIndexes();
+  await store.ensureSchema();
   return {
     client,
     db,

@@ -29,8 +29,18 @@ test('saving the same analysis twice stores one document and keeps the first', a
   assert.equal(await f.store.analyses.countDocuments({ contentHash: hash }), 1);
   const after = await f.store.analyses.findOne({ _id: `${hash}:1` });
   assert.deepEqual(after?.analyzedAt, stored?.analyzedAt, 'a redelivery does not rewrite');
-  assert.equal(after?.waveforms.length, 2, 'the full analysis, waveforms included');
-  assert.equal(after?.gatingHistogram.counts.length, 140);
+  assert.ok(after && !('waveforms' in after), 'the small document holds no waveforms');
+  const data = await f.store.data.findOne({ _id: `${hash}:1` });
+  assert.deepEqual(
+    data?.waveforms.map((w) => [w.points, w.peaks.length()]),
+    [
+      [4096, 8192],
+      [256, 512],
+    ],
+    'both waveforms, one byte per min and per max',
+  );
+  assert.equal(data?.gatingHistogram.bins, 140);
+  assert.equal(data?.gatingHistogram.index.length(), 4, 'only the non-empty bin is kept');
 });
 
 test('concurrent deliveries of the same work store it once', async () => {
@@ -190,9 +200,21 @@ test('removeTracks forgets tracks, keeps the shared analyses; bad hashes are ref
   await assert.rejects(f.store.saveAnalysis('ABC', analysis()), TypeError);
 });
 
-test('ensureIndexes is safe to run on every start, by several processes at once', async () => {
-  const other = createAnalysisStore(f.db, { analyzerVersion: '1' });
-  await Promise.all([f.store.ensureIndexes(), other.ensureIndexes(), other.ensureIndexes()]);
-  const names = (await f.db.collection('tracks').indexes()).map((i) => i.name).sort();
-  assert.deepEqual(names, ['_id_', 'album', 'content', 'key_tempo', 'library_status', 'tempo']);
+test('ensureSchema on an empty database: several processes at once, one creates it, all return with it ready', async () => {
+  const db = f.client.db(`${f.db.databaseName}_schema`);
+  try {
+    const stores = Array.from({ length: 4 }, () => createAnalysisStore(db, { analyzerVersion: '1' }));
+    await Promise.all(stores.map((s) => s.ensureSchema()));
+    const names = (await db.collection('tracks').indexes()).map((i) => i.name).sort();
+    assert.deepEqual(names, ['_id_', 'album_status', 'camelot_tempo_id', 'library_status', 'tempo_id']);
+    const schema = await db.collection<{ _id: string; version?: number }>('schema').find({}).toArray();
+    assert.deepEqual(
+      schema.map((d) => [d._id, d.version]),
+      [['analysis-store', 2]],
+      'the version is recorded and no lock is left behind',
+    );
+    await stores[0]?.ensureSchema();
+  } finally {
+    await db.dropDatabase();
+  }
 });
