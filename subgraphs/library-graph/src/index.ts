@@ -2,8 +2,8 @@ import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
 import { loadLibraryGraphConfig } from './config.ts';
 import { createDriver } from './driver.ts';
+import { ensureGraphSchema } from './graph-schema.ts';
 import { createServer } from './server.ts';
-import { createGraphSync } from './sync.ts';
 
 const config = loadLibraryGraphConfig();
 const log = createLogger({ service: 'library-graph', level: config.LOG_LEVEL });
@@ -17,9 +17,9 @@ const driver = createDriver(config.NEO4J_URL, {
 });
 lifecycle.defer('neo4j', () => driver.close());
 
-// Constraints and indexes the queries rely on; idempotent.
-const sync = createGraphSync(driver, { database: config.NEO4J_DATABASE });
-await sync.ensureSchema();
+// This subgraph owns the graph's constraints and indexes: it creates them
+// (idempotent, safe beside a replica doing the same); ingest waits for them.
+await ensureGraphSchema(driver, { database: config.NEO4J_DATABASE, log });
 
 const server = await createServer({
   driver,

@@ -11,6 +11,8 @@ export interface RetryOptions {
   readonly maxDelayMs?: number;
   /** Told about each retried failure. */
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  /** Which failures are retried; default {@link isTransientError}. */
+  readonly isRetryable?: (error: unknown) => boolean;
 }
 
 const transientCodes = new Set([
@@ -38,14 +40,20 @@ export function isTransientError(error: unknown): boolean {
  * must be idempotent: a commit whose reply was lost is run again.
  */
 export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const { retryForMs = 120_000, baseDelayMs = 200, maxDelayMs = 5_000, onRetry } = options;
+  const {
+    retryForMs = 120_000,
+    baseDelayMs = 200,
+    maxDelayMs = 5_000,
+    onRetry,
+    isRetryable = isTransientError,
+  } = options;
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       const delayMs = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-      if (!isTransientError(error) || Date.now() - started + delayMs > retryForMs) throw error;
+      if (!isRetryable(error) || Date.now() - started + delayMs > retryForMs) throw error;
       onRetry?.(error, attempt, delayMs);
       await sleep(delayMs);
     }

@@ -1,17 +1,5 @@
 // The Cypher statements of src/sync.ts, one per step of a write.
 
-/** Uniqueness constraints (which also index the ids) and the indexes similarity uses. */
-export const schemaStatements = [
-  'CREATE CONSTRAINT track_id IF NOT EXISTS FOR (n:Track) REQUIRE n.id IS UNIQUE',
-  'CREATE CONSTRAINT artist_id IF NOT EXISTS FOR (n:Artist) REQUIRE n.id IS UNIQUE',
-  'CREATE CONSTRAINT album_id IF NOT EXISTS FOR (n:Album) REQUIRE n.id IS UNIQUE',
-  'CREATE CONSTRAINT library_id IF NOT EXISTS FOR (n:Library) REQUIRE n.id IS UNIQUE',
-  'CREATE CONSTRAINT genre_key IF NOT EXISTS FOR (n:Genre) REQUIRE n.key IS UNIQUE',
-  // Tempo candidates: equality on the library, range on bpm.
-  'CREATE INDEX track_library_bpm IF NOT EXISTS FOR (n:Track) ON (n.libraryId, n.bpm)',
-  'CREATE INDEX track_sim_stale IF NOT EXISTS FOR (n:Track) ON (n.simStale)',
-];
-
 /**
  * Merges the tracks and deletes their outgoing catalog edges. Returns the ids
  * of the artists they were credited to (to recount collaborations) and the

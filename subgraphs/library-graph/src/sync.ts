@@ -2,9 +2,12 @@
 // operation is idempotent (MERGE, and edges replaced rather than added), runs
 // in as few transactions as it can, and is retried through Neo4j restarts.
 import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import { ensureGraphSchema } from './graph-schema.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
 import { recomputeSimilarity, type SimilarityOptions } from './similarity.ts';
 import * as cypher from './sync-cypher.ts';
+
+export { waitForGraphSchema, type WaitForGraphSchemaOptions } from './graph-schema.ts';
 
 /** How an artist is credited on a track. */
 export type CreditRole = 'main' | 'featured' | 'remixer' | 'composer';
@@ -60,7 +63,12 @@ export interface UpsertResult {
 }
 
 export interface GraphSync {
-  /** Creates the uniqueness constraints and indexes the graph relies on; idempotent. */
+  /**
+   * Creates the uniqueness constraints and indexes the graph relies on
+   * ({@link ensureGraphSchema}): idempotent, safe beside another process
+   * doing the same. Only the schema's owner calls it; a process that just
+   * writes waits with {@link waitForGraphSchema}.
+   */
   ensureSchema(): Promise<void>;
   /**
    * Writes a batch of tracks in one transaction: nodes merged, each track's
@@ -178,8 +186,8 @@ export function createGraphSync(driver: Driver, options: GraphSyncOptions = {}):
   }
 
   return {
-    async ensureSchema() {
-      for (const statement of cypher.schemaStatements) await write((tx) => tx.run(statement));
+    ensureSchema() {
+      return ensureGraphSchema(driver, { database, ...(retry ? { retry } : {}) });
     },
 
     async upsertTracks(batch) {
