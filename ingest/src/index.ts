@@ -5,7 +5,7 @@ import { connectMongo } from '@tonegraph/analysis/db';
 import { createAnalysisStore } from '@tonegraph/analysis/store';
 import { ANALYZER_VERSION, createAnalysisPool, decoderBinary } from '@tonegraph/audio-analysis';
 import { createDriver } from '@tonegraph/library-graph/driver';
-import { createGraphSync } from '@tonegraph/library-graph/sync';
+import { createGraphSync, waitForGraphSchema } from '@tonegraph/library-graph/sync';
 import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
 import { createEnricher, enricherOptionsFromEnv } from '@tonegraph/enrichment';
@@ -23,8 +23,9 @@ lifecycle.handleSignals();
 
 const database = createDb(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE });
 lifecycle.defer('database', () => database.close());
-// The catalog owns the schema; migrating here too lets ingest start first.
-await migrateDb(database);
+// The catalog owns the schema; its migrations, run here too so that ingest can
+// start first, take turns under a lock (logged when ingest has to wait).
+await migrateDb(database, { log });
 
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
 lifecycle.defer('redis', () => redis.quit());
@@ -82,7 +83,8 @@ async function startGraph() {
   lifecycle.defer('neo4j', () => driver.close());
   const sync = createGraphSync(driver, { database: config.NEO4J_DATABASE });
   lifecycle.defer('graph sync', () => sync.close());
-  await sync.ensureSchema();
+  // The library-graph subgraph owns the graph's constraints and indexes: wait for them, never create them.
+  await waitForGraphSchema(driver, { database: config.NEO4J_DATABASE, log });
   return { sync, concurrency: config.GRAPH_CONCURRENCY };
 }
 

@@ -13,7 +13,7 @@ lifecycle.handleSignals();
 
 const database = createDb(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE });
 lifecycle.defer('database', () => database.close());
-await migrateDb(database);
+await migrateDb(database, { log });
 
 const publisher = createScanPublisher(config.AMQP_URL, config.SCAN_QUEUE);
 lifecycle.defer('scan publisher', () => publisher.close());

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import type { Logger } from '@tonegraph/logger';
 import * as schema from './schema.ts';
 
 export type Db = PostgresJsDatabase<typeof schema>;
@@ -45,11 +46,23 @@ export const migrationsFolder = fileURLToPath(new URL('./migrations', import.met
 /** Any fixed number: the advisory lock that serialises migrations across processes. */
 const MIGRATION_LOCK = 7_245_001;
 
+/** Options for {@link migrateDb}. */
+export interface MigrateOptions {
+  /** Told when another process holds the migration lock and this one waits for it. */
+  readonly log?: Pick<Logger, 'info'>;
+}
+
 /** Applies pending migrations; several processes starting at once take turns. */
-export async function migrateDb({ db, sql }: Database): Promise<void> {
+export async function migrateDb({ db, sql }: Database, { log }: MigrateOptions = {}): Promise<void> {
   const conn = await sql.reserve();
   try {
-    await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    const [free] = await conn<
+      { locked: boolean }[]
+    >`select pg_try_advisory_lock(${MIGRATION_LOCK}) as locked`;
+    if (!free?.locked) {
+      log?.info("catalog schema: waiting for another process's migrations (it holds the migration lock)");
+      await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    }
     await migrate(db, { migrationsFolder });
   } finally {
     await conn`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => undefined);
