@@ -108,6 +108,48 @@ export async function applyStatsDelta(
 }
 
 /**
+ * Applies deltas as group commits: while one bulk write is in flight, the
+ * deltas that arrive are merged and sent together when it returns. Each
+ * caller's promise settles once its own delta is written, so a track write
+ * still returns with its counters up to date; under concurrency (ingest
+ * links many tracks at once) N writes cost one command instead of N.
+ */
+export function createStatsWriter(stats: Collection<StatsDocument>) {
+  let pending: { delta: Map<string, Record<string, number>>; done: PromiseWithResolvers<void> } | null = null;
+  let running: Promise<void> | null = null;
+
+  const flush = async (): Promise<void> => {
+    while (pending) {
+      const batch = pending;
+      pending = null;
+      try {
+        await applyStatsDelta(stats, batch.delta);
+        batch.done.resolve();
+      } catch (error) {
+        batch.done.reject(error);
+      }
+    }
+    running = null;
+  };
+
+  return {
+    /** Adds a delta to the next write and waits for that write. */
+    apply(delta: Map<string, Record<string, number>>): Promise<void> {
+      if (delta.size === 0) return Promise.resolve();
+      pending ??= { delta: new Map(), done: Promise.withResolvers<void>() };
+      for (const [id, fields] of delta) {
+        const into = pending.delta.get(id) ?? {};
+        for (const [field, n] of Object.entries(fields)) into[field] = (into[field] ?? 0) + n;
+        pending.delta.set(id, into);
+      }
+      const { promise } = pending.done;
+      running ??= flush();
+      return promise;
+    },
+  };
+}
+
+/**
  * Recounts every counter from the tracks (one pass over the collection) and
  * replaces the `stats` documents. Run by the schema owner while no process
  * writes tracks (when the schema is created or upgraded).

@@ -12,7 +12,7 @@ import {
   type TrackDocument,
 } from './documents.ts';
 import { ensureSchema } from './schema.ts';
-import { applyStatsDelta, statsDelta, type StatsDocument } from './stats.ts';
+import { createStatsWriter, statsDelta, type StatsDocument } from './stats.ts';
 
 export type {
   AnalysisDataDocument,
@@ -184,6 +184,7 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
   const data = db.collection<AnalysisDataDocument>('analysis_data');
   const waiting = db.collection<WaitingDocument>('waiting');
   const stats = db.collection<StatsDocument>('stats');
+  const counters = createStatsWriter(stats);
 
   const findSummary = (contentHash: string) =>
     analyses.findOne({ _id: analysisId(contentHash, analyzerVersion) });
@@ -207,7 +208,7 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
     const before = result.value;
     if (!before && !result.lastErrorObject?.upserted) return null;
     const after = applied(before, filter._id, update);
-    await applyStatsDelta(stats, statsDelta([{ before, after }]));
+    await counters.apply(statsDelta([{ before, after }]));
     return { before, after };
   };
 
@@ -355,7 +356,7 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
         .find({ _id: { $in: ids } }, { projection: { libraryId: 1, status: 1, tempo: 1, key: 1 } })
         .toArray();
       const { deletedCount } = await tracks.deleteMany({ _id: { $in: ids } });
-      await applyStatsDelta(stats, statsDelta(gone.map((before) => ({ before, after: null }))));
+      await counters.apply(statsDelta(gone.map((before) => ({ before, after: null }))));
       return deletedCount;
     },
 
@@ -417,7 +418,7 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
           ops.push({ updateOne: { filter: { _id: link.trackId }, update: { $set }, upsert: true } });
         }
         await tracks.bulkWrite(ops, { ordered: true });
-        await applyStatsDelta(stats, statsDelta(changes));
+        await counters.apply(statsDelta(changes));
       }
     },
   };
