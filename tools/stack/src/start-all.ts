@@ -1,70 +1,134 @@
-// `npm start`: runs every Tonegraph service that exists in the workspace
-// (subgraphs first, then the gateway, then ingest) as child processes with
-// their output prefixed, against the stack's URLs. Stops them all, in
-// reverse order, on SIGINT/SIGTERM or when one of them dies.
-import { spawn, type ChildProcess } from 'node:child_process';
+// `npm start`: runs every Tonegraph service of the workspace (the subgraphs,
+// the gateway, ingest) as supervised child processes, their output prefixed
+// with their name, against the stack's URLs (`npm start` runs this through
+// `stack exec`). A service that exits unexpectedly is restarted with back-off;
+// one that keeps failing makes the whole run stop. tools/stack/README.md
+// documents the command line, the settings and the output lines.
+//
+//   node tools/stack/src/start-all.ts
+//
+// Exit status: 0 after SIGINT/SIGTERM, 1 after giving up on a service, 130
+// when a second signal cut the shutdown short.
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { repoRoot } from './config.ts';
 import { exists } from './fs-util.ts';
+import { loadStartConfig } from './start-config.ts';
+import { startSupervisor, type ServiceSpec } from './supervisor/supervisor.ts';
 
-interface Entry {
-  readonly name: string;
-  readonly main: string;
-}
+const config = loadStartConfig();
+const say = (line: string) => process.stdout.write(`start: ${line}\n`);
 
-async function entries(): Promise<Entry[]> {
-  const subgraphs = (await readdir(path.join(repoRoot, 'subgraphs')).catch(() => [] as string[])).sort();
-  const candidates = [
-    ...subgraphs.map((name) => ({ name, main: path.join(repoRoot, 'subgraphs', name, 'src', 'index.ts') })),
-    { name: 'gateway', main: path.join(repoRoot, 'gateway', 'src', 'index.ts') },
-    { name: 'ingest', main: path.join(repoRoot, 'ingest', 'src', 'index.ts') },
-  ];
-  const found: Entry[] = [];
-  for (const c of candidates) if (await exists(c.main)) found.push(c);
+/** Port offsets from START_PORT_BASE; each service's own default matches them at 4000. */
+const offsets: Readonly<Record<string, number>> = { gateway: 0, catalog: 1, analysis: 2, 'library-graph': 3 };
+const INGEST_OFFSET = 10;
+
+async function services(env: NodeJS.ProcessEnv): Promise<ServiceSpec[]> {
+  const base = config.START_PORT_BASE;
+  const names = (await readdir(path.join(repoRoot, 'subgraphs')).catch(() => [] as string[])).sort();
+  const found: ServiceSpec[] = [];
+  const subgraphUrls: Record<string, string> = {};
+  let next = 4;
+  for (const name of names) {
+    const main = path.join(repoRoot, 'subgraphs', name, 'src', 'index.ts');
+    if (!(await exists(main))) continue;
+    const port = base + (offsets[name] ?? next++);
+    // The gateway's override of the supergraph's URL, e.g. LIBRARY_GRAPH_URL.
+    const urlVar = `${name.toUpperCase().replaceAll('-', '_')}_URL`;
+    subgraphUrls[urlVar] = env[urlVar] ?? `http://127.0.0.1:${port}/graphql`;
+    found.push({
+      name,
+      args: [main],
+      env: { ...env, PORT: String(port) },
+      readyUrl: `http://127.0.0.1:${port}/health`,
+    });
+  }
+  const gateway = path.join(repoRoot, 'gateway', 'src', 'index.ts');
+  if (await exists(gateway)) {
+    found.push({
+      name: 'gateway',
+      args: [gateway],
+      env: { ...env, ...subgraphUrls, PORT: String(base) },
+      readyUrl: `http://127.0.0.1:${base}/health`,
+    });
+  }
+  const ingest = path.join(repoRoot, 'ingest', 'src', 'index.ts');
+  if (await exists(ingest)) {
+    const metrics = config.METRICS_PORT ?? base + INGEST_OFFSET;
+    found.push({
+      name: 'ingest',
+      args: [ingest],
+      env: { ...env, METRICS_PORT: String(metrics) },
+      readyUrl: `http://127.0.0.1:${metrics}/healthz`,
+    });
+  }
   return found;
 }
 
-function prefix(child: ChildProcess, name: string): void {
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) =>
-      process.stdout.write(`${name.padEnd(14)}| ${line}\n`),
-    );
-  }
-}
+// One PORT/HOST for every service would make them collide: each gets its own port.
+const { PORT: _port, HOST: _host, ...env } = process.env;
+// The gateway signs its subgraph requests with a secret they share; one per run unless .env sets it.
+env.SUBGRAPH_SECRET = config.SUBGRAPH_SECRET ?? randomBytes(32).toString('hex');
 
-const children: { name: string; child: ChildProcess }[] = [];
-let stopping = false;
-
-function stopAll(code: number): void {
-  if (stopping) return;
-  stopping = true;
-  for (const { child } of [...children].reverse()) child.kill('SIGTERM');
-  process.exitCode = code;
-}
-
-const found = await entries();
-if (found.length === 0) {
-  process.stdout.write('start: the stack is up; no Tonegraph service exists in this checkout yet\n');
+const specs = await services(env);
+if (specs.length === 0) {
+  say('the stack is up; no Tonegraph service exists in this checkout yet');
 } else {
-  // One PORT/HOST for every service would make them collide: each uses its own default.
-  const { PORT: _port, HOST: _host, ...env } = process.env;
-  // The gateway signs its subgraph requests with a secret they share; one per run unless .env sets it.
-  env.SUBGRAPH_SECRET ??= randomBytes(32).toString('hex');
-  for (const { name, main } of found) {
-    // Own process group: a terminal's Ctrl-C reaches only this runner, which
-    // then sends each service one SIGTERM (a second signal means "exit now").
-    const child = spawn(process.execPath, [main], { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
-    children.push({ name, child });
-    prefix(child, name);
-    child.on('exit', (code, signal) => {
-      process.stdout.write(`${name.padEnd(14)}| exited (${signal ?? code})\n`);
-      if (!stopping) stopAll(code === 0 ? 0 : 1);
-    });
-  }
-  process.on('SIGINT', () => stopAll(0));
-  process.on('SIGTERM', () => stopAll(0));
+  const started = Date.now();
+  say(`starting ${specs.map((s) => s.name).join(', ')}`);
+  const supervisor = startSupervisor({
+    services: specs,
+    policy: {
+      maxFailures: config.START_MAX_FAILURES,
+      windowMs: config.START_FAILURE_WINDOW_MS,
+      initialDelayMs: config.START_RESTART_DELAY_MS,
+      maxDelayMs: Math.max(config.START_RESTART_MAX_DELAY_MS, config.START_RESTART_DELAY_MS),
+    },
+    stopGraceMs: config.START_STOP_GRACE_MS,
+  });
+
+  void supervisor.ready.then((ready) => {
+    if (!ready) return;
+    const graphql = specs.some((s) => s.name === 'gateway')
+      ? `; GraphQL on http://127.0.0.1:${config.START_PORT_BASE}/graphql`
+      : '';
+    say(
+      `ready in ${((Date.now() - started) / 1000).toFixed(1)}s: ${specs.map((s) => s.name).join(', ')}${graphql}`,
+    );
+  });
+
+  void supervisor.done.then((outcome) => {
+    if (outcome.kind === 'gave-up') {
+      say(`gave up: ${outcome.service} failed ${outcome.failures} times; every service is stopped`);
+      process.exitCode = 1;
+    } else {
+      say('every service is stopped');
+      process.exitCode = 0;
+    }
+  });
+
+  // Whatever ends this process (an error, a second signal) takes the services with it.
+  process.on('exit', () => supervisor.kill());
+  // A reader of our output that went away (a closed pipe) must not cut the shutdown short.
+  process.stdout.on('error', () => {});
+
+  let firstSignalAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
+      say(`${signal}: stopping every service in reverse order (a second Ctrl-C exits at once)`);
+      void supervisor.stop();
+      return;
+    }
+    // A terminal's Ctrl-C reaches npm, the stack CLI and this process at once,
+    // and npm and the CLI each pass it on: copies arrive within milliseconds.
+    // Only a later signal is the user's second Ctrl-C.
+    if (Date.now() - firstSignalAt < 1_000) return;
+    say(`second ${signal}: killing every service now`);
+    supervisor.kill();
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
