@@ -9,6 +9,7 @@ const benches: Record<string, string> = {
   subscriptions: 'bench/subscriptions.ts',
   enrichment: 'bench/enrichment.ts',
   export: 'bench/export.ts',
+  scale: 'bench/scale.ts',
 };
 const [name = 'catalog', ...args] = process.argv.slice(2);
 const file = benches[name];
