@@ -72,11 +72,8 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${envLines().join('\n')}\n`);
       return 0;
     case 'build-decoder':
-      process.stderr.write(
-        (await buildDecoder())
-          ? 'stack: built tonegraph-decoder\n'
-          : 'stack: tonegraph-decoder is up to date\n',
-      );
+      // A build says so itself, with its time.
+      if (!(await buildDecoder())) process.stderr.write('stack: tonegraph-decoder is up to date\n');
       return 0;
     case 'exec':
       return exec(rest[0] === '--' ? rest.slice(1) : rest);
