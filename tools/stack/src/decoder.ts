@@ -67,5 +67,6 @@ export async function buildDecoder(): Promise<boolean> {
         await rm(partial, { force: true });
       }
     },
+    "tonegraph-decoder (C over FFmpeg's libraries)",
   );
 }

@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { config } from './config.ts';
 import { buildDecoder, decoderBuildPackages } from './decoder.ts';
-import { which } from './fs-util.ts';
+import { exists, which } from './fs-util.ts';
 import { isAlive, run, StackError, waitFor } from './proc.ts';
+import { say, step } from './progress.ts';
 import type { Service } from './service.ts';
 import { services } from './services/index.ts';
 
@@ -16,8 +17,6 @@ export interface Status {
   readonly pid?: number;
   readonly error?: string;
 }
-
-const say = (line: string) => process.stderr.write(`stack: ${line}\n`);
 
 /** The URL a service is reached at: the one set in the environment, else the local one. */
 export function urlOf(service: Service): string {
@@ -47,13 +46,15 @@ export async function statusOf(service: Service): Promise<Status> {
 
 async function installPackages(packages: readonly string[]): Promise<void> {
   if (packages.length === 0) return;
-  say(`installing Debian packages: ${packages.join(' ')}`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const apt = (args: string[]) =>
     sudo.length ? run('sudo', ['-E', 'apt-get', ...args], { env }) : run('apt-get', args, { env });
-  await apt(['update', '-qq']);
-  await apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
+  const count = `${packages.length} Debian package${packages.length === 1 ? '' : 's'}`;
+  await step(`installing ${count} (${packages.join(' ')})`, `installed ${count}`, async () => {
+    await apt(['update', '-qq']);
+    await apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
+  });
 }
 
 async function ensureRunning(service: Service): Promise<void> {
@@ -65,14 +66,15 @@ async function ensureRunning(service: Service): Promise<void> {
     say(`${service.name} is running but unhealthy; restarting it`);
     await service.stop();
   }
-  say(`starting ${service.name}`);
-  await service.start();
-  if (!(await waitFor(healthy, timeoutMs))) {
-    const { error } = await ping(service, service.url);
-    throw new StackError(
-      `${service.name} did not become healthy within ${config.STACK_START_TIMEOUT}s (${error ?? 'no answer'}); read ${service.logFile}`,
-    );
-  }
+  await step(`starting ${service.name}`, `${service.name} is healthy`, async () => {
+    await service.start();
+    if (!(await waitFor(healthy, timeoutMs))) {
+      const { error } = await ping(service, service.url);
+      throw new StackError(
+        `${service.name} did not become healthy within ${config.STACK_START_TIMEOUT}s (${error ?? 'no answer'}); read ${service.logFile}`,
+      );
+    }
+  });
 }
 
 /** The services named (all when none are), or a StackError naming the unknown ones. */
@@ -90,6 +92,7 @@ export function select(names: readonly string[] = []): Service[] {
  * not running; a no-op when all are healthy.
  */
 export async function up(names: readonly string[] = []): Promise<void> {
+  const firstRun = !(await exists(config.STACK_DIR));
   await mkdir(config.STACK_DIR, { recursive: true });
   const local = select(names).filter((s) => !isExternal(s));
   const needs = await Promise.all(
@@ -105,6 +108,11 @@ export async function up(names: readonly string[] = []): Promise<void> {
   // Debian's Chromium drives the console's browser test (playwright-core downloads no browser).
   if (!(await which('chromium'))) needs.push({ name: 'console browser test', packages: ['chromium'] });
   const missing = [...new Set(needs.flatMap((n) => n.packages))];
+  if ((firstRun && local.length > 0) || missing.length > 0) {
+    say(
+      'first run: installing and building what is missing, then starting the servers; expect 2–3 minutes (later runs take seconds)',
+    );
+  }
   try {
     await installPackages(missing);
   } catch (error) {
@@ -115,7 +123,7 @@ export async function up(names: readonly string[] = []): Promise<void> {
   }
   const failures: string[] = [];
   try {
-    if (await buildDecoder()) say('built tonegraph-decoder');
+    await buildDecoder();
   } catch (error) {
     failures.push(`tonegraph-decoder: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -39,6 +39,7 @@ export const ferretdbService: Service = {
         // The FerretDB module with index pushdown for its SQLite backend (build.sh says why).
         await run('bash', [path.join(source, 'build.sh'), binary], { cwd: source, timeoutMs: 20 * 60_000 });
       },
+      'FerretDB (Go, tools/ferretdb; once)',
     );
   },
   async start() {

@@ -44,6 +44,7 @@ export const neo4jService: Service = {
       async () => {
         await run('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: source, timeoutMs: 30 * 60_000 });
       },
+      'Neo4j Community with APOC (Maven, tools/neo4j; once)',
     );
   },
   async start() {
