@@ -82,10 +82,14 @@ export function endWithErrorLine(res: Response, error: Record<string, unknown>):
  * JSON: row_to_json and array_to_json, never json_agg, which puts newlines
  * between elements), and `id` comes first: the gateway relies on both.
  * Timestamps are formatted as the GraphQL DateTime scalar does (UTC, ms).
+ * `last` marks the final track (the highest id, in the query's own snapshot).
  */
 function tracksQuery(sql: postgres.Sql, libraryId: string | undefined) {
+  const filter = (alias: postgres.Fragment) =>
+    libraryId ? sql`where ${alias}.library_id = ${libraryId}` : sql``;
   return sql`
-    select row_to_json(r)::text as line -- tonegraph:export
+    select row_to_json(r)::text as line, -- tonegraph:export
+      t.id = (select l.id from tracks l ${filter(sql`l`)} order by l.id desc limit 1) as last
     from tracks t
     left join albums al on al.id = t.album_id
     left join artists aa on aa.id = t.album_artist_id
@@ -134,7 +138,7 @@ function tracksQuery(sql: postgres.Sql, libraryId: string | undefined) {
         to_char(t.added_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "addedAt",
         to_char(t.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
     ) r
-    ${libraryId ? sql`where t.library_id = ${libraryId}` : sql``}
+    ${filter(sql`t`)}
     order by t.id`;
 }
 
@@ -156,6 +160,7 @@ export function mountExport(app: Express, options: ExportOptions): void {
     // No progress on the socket for this long (a client that stopped reading): it is destroyed.
     res.setTimeout(stallTimeoutMs);
     let rows = 0;
+    let sawLast = false;
     const started = performance.now();
     try {
       // Breaking out of the loop closes the portal (postgres.js sends Close) and frees the connection.
@@ -163,12 +168,20 @@ export function mountExport(app: Express, options: ExportOptions): void {
         if (closed) break;
         if (!res.headersSent) res.writeHead(200, HEADERS);
         const parts: Buffer[] = [];
-        for (const [line] of batch) if (line) parts.push(line, NEWLINE);
+        for (const [line, last] of batch) {
+          if (line) parts.push(line, NEWLINE);
+          if (last?.toString() === 't') sawLast = true;
+        }
         rows += batch.length;
         // The next rows are fetched only once the client has taken these.
         if (!res.write(Buffer.concat(parts))) await writable(res);
         if (closed) break;
       }
+      // postgres.js ends a cursor's iteration without an error when its
+      // connection dies while the loop waits for the client between two
+      // batches: only the last track proves the export complete.
+      if (!closed && rows > 0 && !sawLast)
+        throw new Error('the database connection ended before the last track was read');
       const seconds = Math.round((performance.now() - started) / 100) / 10;
       if (closed) {
         log.info({ rows, seconds, libraryId }, 'track export: the client went away');

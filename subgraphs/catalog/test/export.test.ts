@@ -6,6 +6,7 @@
 // that the response outgrows the sockets' buffers.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -141,8 +142,8 @@ const linesOf = (text: string) => text.split('\n').filter((l) => l.length > 0);
 
 /** Backends of the test database running an export statement (a suspended cursor included). */
 const runningExports = () =>
-  admin<{ pid: number; state: string }[]>`
-    select pid, state from pg_stat_activity
+  admin<{ pid: number; state: string; port: number }[]>`
+    select pid, state, client_port as port from pg_stat_activity
     where datname = current_database() and pid <> pg_backend_pid()
       and query like '%tonegraph:export%' and state <> 'idle'`;
 
@@ -154,6 +155,23 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
     if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
     await sleep(100);
   }
+}
+
+/**
+ * Whether a socket of this host still uses local TCP port `port` and is not
+ * closed on its side yet (Linux /proc: state 09 LAST_ACK and 07 CLOSE come
+ * after the owner closed it).
+ */
+async function holdsPort(port: number): Promise<boolean> {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (local?.endsWith(`:${hex}`) && state !== '09' && state !== '07') return true;
+    }
+  }
+  return false;
 }
 
 /** Waits until the server's socket has written nothing new for a while: the export is held back. */
@@ -312,12 +330,25 @@ test('clients that leave early close their cursors and free their slots', async 
   assert.equal(linesOf((await body(after)).text).length, 40);
 });
 
+// The failure is placed, not raced: the server waits for the client between
+// two batches (it holds more unsent bytes than its socket's high-water mark,
+// which only the client's reading can change), the backend is terminated,
+// and the client reads only once the server's database connection is closed.
 test('a database failure mid-stream ends the file with an error line and cuts the connection', async () => {
   const res = await get(`${smallUrl}${EXPORT_TRACKS_PATH}?libraryId=${fatLibrary}`);
-  await stalled(lastSocket!);
+  const socket = lastSocket!;
+  await eventually('the server waits for the client between two batches', async () => {
+    await stalled(socket);
+    return socket.writableLength > socket.writableHighWaterMark ? true : undefined;
+  });
   const [running] = await runningExports();
   assert.ok(running);
-  await admin`select pg_terminate_backend(${running.pid})`;
+  const [terminated] = await admin<{ done: boolean }[]>`
+    select pg_terminate_backend(${running.pid}, 10000) as done`;
+  assert.equal(terminated?.done, true, 'the backend is gone');
+  await eventually('the server closes its database connection', async () =>
+    (await holdsPort(running.port)) ? undefined : true,
+  );
   const { text, complete } = await body(res);
   assert.equal(complete, false, 'the response is cut, not ended');
   const lines = linesOf(text);
