@@ -15,6 +15,7 @@ import path from 'node:path';
 import { repoRoot } from './config.ts';
 import { exists } from './fs-util.ts';
 import { loadStartConfig } from './start-config.ts';
+import { stopSignalHandler } from './supervisor/stop-signals.ts';
 import { startSupervisor, type ServiceSpec } from './supervisor/supervisor.ts';
 
 const config = loadStartConfig();
@@ -113,22 +114,17 @@ if (specs.length === 0) {
   // A reader of our output that went away (a closed pipe) must not cut the shutdown short.
   process.stdout.on('error', () => {});
 
-  let firstSignalAt: number | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (firstSignalAt === undefined) {
-      firstSignalAt = Date.now();
+  const onSignal = stopSignalHandler({
+    onFirst(signal) {
       say(`${signal}: stopping every service in reverse order (a second Ctrl-C exits at once)`);
       void supervisor.stop();
-      return;
-    }
-    // A terminal's Ctrl-C reaches npm, the stack CLI and this process at once,
-    // and npm and the CLI each pass it on: copies arrive within milliseconds.
-    // Only a later signal is the user's second Ctrl-C.
-    if (Date.now() - firstSignalAt < 1_000) return;
-    say(`second ${signal}: killing every service now`);
-    supervisor.kill();
-    process.exit(130);
-  };
+    },
+    onSecond(signal) {
+      say(`second ${signal}: killing every service now`);
+      supervisor.kill();
+      process.exit(130);
+    },
+  });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 }
