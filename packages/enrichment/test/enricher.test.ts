@@ -134,12 +134,10 @@ describe('enrichTrack', () => {
     assert.equal(fakes.musicbrainz.requests.length, 3, 'three attempts, then the breaker opened');
     assert.deepEqual(e.breakers().musicbrainz, 'open');
 
-    const started = Date.now();
     const open = await e.enrichTrack(tags);
     assert.equal(open.status, 'deferred');
     assert.equal(open.deferred?.reason, 'breaker-open');
     assert.equal(fakes.musicbrainz.requests.length, 3, 'no request while the breaker is open');
-    assert.ok(Date.now() - started < 200, 'answered at once');
 
     fakes.musicbrainz.faults = {};
     await sleep(650);
