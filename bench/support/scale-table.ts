@@ -58,10 +58,13 @@ const kb = (bytes: number | undefined, target?: number) =>
 
 /** A markdown table of every row, targets in the header. */
 export function scaleTable(rows: readonly ScaleRow[]): string {
+  const measured = rows.filter((r): r is MeasuredRow => !failed(r));
+  // The growth target compares with 1,000 tracks; a run without that size compares with its smallest.
+  const smallest = Math.min(...measured.map((x) => x.tracks));
   const header = [
     'tracks',
     'store',
-    `analysis \`_entities\` (50) p50 / p95 ms (≤ ${TARGETS.entitiesP95Ms}, ≤ ${TARGETS.entitiesGrowth}× 1k)`,
+    `analysis \`_entities\` (50) p50 / p95 ms (≤ ${TARGETS.entitiesP95Ms}, ≤ ${TARGETS.entitiesGrowth}× at ${smallest.toLocaleString('en')})`,
     `\`tracksByTempo(first: 50)\` (≤ ${TARGETS.analysisQueryP95Ms})`,
     `\`harmonicMatches\` (≤ ${TARGETS.analysisQueryP95Ms})`,
     `\`analysisStats\` (≤ ${TARGETS.analysisQueryP95Ms})`,
@@ -72,8 +75,6 @@ export function scaleTable(rows: readonly ScaleRow[]): string {
     'graph KB/track',
     `linking tracks/s (≥ ${TARGETS.linkingPerSecond})`,
   ];
-  const measured = rows.filter((r): r is MeasuredRow => !failed(r));
-  const smallest = Math.min(...measured.map((x) => x.tracks));
   const lines = rows.map((r) => {
     if (failed(r))
       return [
