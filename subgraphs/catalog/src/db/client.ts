@@ -44,7 +44,7 @@ export function createDb(url: string, { poolSize = 30, onQuery }: DbOptions = {}
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /** Any fixed number: the advisory lock that serialises migrations across processes. */
-const MIGRATION_LOCK = 7_245_001;
+export const MIGRATION_LOCK = 7_245_001;
 
 /** Options for {@link migrateDb}. */
 export interface MigrateOptions {
