@@ -25,8 +25,12 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   INGEST_ANALYSIS: z.enum(['auto', 'off']).default('auto'),
   /** Decoding and analysis threads (the worker pool). */
   ANALYSIS_THREADS: env.int(cores, 1, 256),
-  /** Analysis jobs in flight at once: the threads plus as many waiting, so none idles. */
-  ANALYSIS_CONCURRENCY: env.int(cores * 2, 1, 1024),
+  /**
+   * Analysis jobs in flight at once. Linking a file to an analysis its content
+   * already has needs no thread and takes milliseconds, so many are in flight;
+   * files to analyse wait for a thread in the pool meanwhile.
+   */
+  ANALYSIS_CONCURRENCY: env.int(Math.max(16, cores * 8), 1, 1024),
   /** Deadline of one file's analysis; its decoder is killed when it passes. */
   ANALYSIS_TIMEOUT_MS: env.millis(120_000),
   /** Larger files are not analysed (an ImportError says why). */

@@ -100,6 +100,8 @@ async function startAnalysis() {
   await store.ensureSchema(log);
   const pool = createAnalysisPool({
     threads: config.ANALYSIS_THREADS,
+    // Every job in flight may be waiting for a thread: the consumer's prefetch bounds them.
+    maxQueue: config.ANALYSIS_CONCURRENCY,
     taskTimeoutMs: config.ANALYSIS_TIMEOUT_MS,
     maxFileBytes: config.ANALYSIS_MAX_FILE_MB * 1024 * 1024,
     maxDurationSeconds: config.ANALYSIS_MAX_DURATION_S,

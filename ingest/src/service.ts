@@ -160,6 +160,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
         redis: deps.redis,
         redisPrefix: deps.redisPrefix,
         analyzerVersion: deps.analysis.analyzerVersion,
+        settleBatchSize: deps.sequential ? 1 : 64,
         ...(deps.graph ? { graph: deps.graph.sync } : {}),
       }),
     ),

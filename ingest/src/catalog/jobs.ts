@@ -213,34 +213,42 @@ export async function markAnalysisPending(
       .where(eq(importJobs.id, jobId));
 }
 
-/** Ends a file's analysis in the job's ledger; returns whether this call counted it. */
-export async function settleAnalysis(
-  db: Executor,
-  jobId: string,
-  path: string,
-  state: 'done' | 'failed',
-): Promise<boolean> {
-  const changed = await db
-    .update(importJobFiles)
-    .set({ analysisState: state })
-    .where(
-      and(
-        eq(importJobFiles.jobId, jobId),
-        eq(importJobFiles.path, path),
-        eq(importJobFiles.analysisState, 'pending'),
-      ),
-    )
-    .returning({ jobId: importJobFiles.jobId });
-  if (changed.length === 0) return false;
-  await db
-    .update(importJobs)
-    .set(
-      state === 'done'
-        ? { analysisDone: sql`${importJobs.analysisDone} + 1` }
-        : { analysisFailed: sql`${importJobs.analysisFailed} + 1` },
-    )
-    .where(eq(importJobs.id, jobId));
-  return true;
+/**
+ * Ends files' analyses in their jobs' ledgers, in one statement plus one
+ * counter update per job (in job order, so concurrent settles cannot
+ * deadlock); a file counts once however often it is settled. Returns how
+ * many this call counted.
+ */
+export async function settleAnalyses(
+  tx: Tx,
+  files: readonly { jobId: string; path: string; state: 'done' | 'failed' }[],
+): Promise<number> {
+  if (files.length === 0) return 0;
+  const input = sql.join(
+    files.map((f) => sql`(${f.jobId}::uuid, ${f.path}::text, ${f.state}::text)`),
+    sql`, `,
+  );
+  const changed = await tx.execute<{ job_id: string; state: string }>(sql`
+    update ${importJobFiles} f set analysis_state = i.state
+    from (values ${input}) as i(job_id, path, state)
+    where f.job_id = i.job_id and f.path = i.path and f.analysis_state = 'pending'
+    returning f.job_id, f.analysis_state as state`);
+  const perJob = new Map<string, { done: number; failed: number }>();
+  for (const row of changed) {
+    const c = perJob.get(row.job_id) ?? { done: 0, failed: 0 };
+    if (row.state === 'failed') c.failed++;
+    else c.done++;
+    perJob.set(row.job_id, c);
+  }
+  for (const [jobId, c] of [...perJob].sort())
+    await tx
+      .update(importJobs)
+      .set({
+        analysisDone: sql`${importJobs.analysisDone} + ${c.done}`,
+        analysisFailed: sql`${importJobs.analysisFailed} + ${c.failed}`,
+      })
+      .where(eq(importJobs.id, jobId));
+  return changed.length;
 }
 
 /** Ends a job that cannot run at all (e.g. its root is gone), with the reason as an ImportError. */

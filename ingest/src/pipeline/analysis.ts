@@ -7,7 +7,8 @@ import type { Logger } from '@tonegraph/logger';
 import { analysisCompletedChannel, type AnalysisCompletedEvent } from '@tonegraph/topics';
 import { eq } from 'drizzle-orm';
 import { tracks } from '@tonegraph/catalog/schema';
-import { finishIfDone, markAnalysisPending, recordError, settleAnalysis } from '../catalog/jobs.ts';
+import { finishIfDone, markAnalysisPending, recordError, settleAnalyses } from '../catalog/jobs.ts';
+import { createBatcher } from './batcher.ts';
 import type { ProgressPublisher } from '../progress.ts';
 import { graphFeatures } from './graph.ts';
 import type { AnalysisJob } from '../queue/topology.ts';
@@ -22,6 +23,8 @@ export interface AnalysisDeps {
   readonly analyzerVersion: string;
   /** The library graph, whose similarity follows each new analysis. */
   readonly graph?: GraphSync;
+  /** Most analysis settles committed in one transaction (default 64; 1 in sequential mode). */
+  readonly settleBatchSize?: number;
   readonly log: Logger;
 }
 
@@ -60,14 +63,31 @@ export function createAnalysisHandler(deps: AnalysisDeps): AnalysisHandler {
     }
   };
 
-  const settle = async (job: AnalysisJob, state: 'done' | 'failed', reason?: string) => {
-    await db.transaction(async (tx) => {
-      if (reason) await recordError(tx, job.jobId, job.path, 'analysis', reason);
-      await settleAnalysis(tx, job.jobId, job.path, state);
-    });
-    const counters = await finishIfDone(db, job.jobId);
-    if (counters) deps.progress.publish(counters, state === 'done' ? job.trackId : undefined);
-  };
+  // Settles that arrive together share a transaction and a progress check:
+  // linking already-analysed content takes milliseconds, and one transaction
+  // per file on the job's counters row would be what limits it.
+  const settles = createBatcher<{ job: AnalysisJob; state: 'done' | 'failed'; reason?: string }>(
+    async (items) => {
+      await db.transaction(async (tx) => {
+        for (const { job, reason } of items)
+          if (reason) await recordError(tx, job.jobId, job.path, 'analysis', reason);
+        await settleAnalyses(
+          tx,
+          items.map(({ job, state }) => ({ jobId: job.jobId, path: job.path, state })),
+        );
+      });
+      const lastDone = new Map<string, string | undefined>();
+      for (const { job, state } of items)
+        lastDone.set(job.jobId, state === 'done' ? job.trackId : lastDone.get(job.jobId));
+      for (const [jobId, trackId] of lastDone) {
+        const counters = await finishIfDone(db, jobId);
+        if (counters) deps.progress.publish(counters, trackId);
+      }
+    },
+    { maxSize: deps.settleBatchSize ?? 64, maxWaitMs: 10 },
+  );
+  const settle = (job: AnalysisJob, state: 'done' | 'failed', reason?: string) =>
+    settles.add(reason ? { job, state, reason } : { job, state });
 
   const fail = async (job: AnalysisJob, reason: string) => {
     if (await store.markFailed(job.trackId, reason))

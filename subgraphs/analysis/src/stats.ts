@@ -1,11 +1,6 @@
-import {
-  MongoBulkWriteError,
-  type AnyBulkWriteOperation,
-  type Collection,
-  type Db,
-  type WriteError,
-} from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import type { AnalysisStatus, TrackDocument } from './documents.ts';
+import { bulkWriteRacingUpserts, createGroupCommit } from './group-commit.ts';
 
 /**
  * Counters of the `tracks` collection, kept as tracks change, so that
@@ -88,64 +83,37 @@ export async function applyStatsDelta(
   delta: Map<string, Record<string, number>>,
 ): Promise<void> {
   if (delta.size === 0) return;
-  let ops: AnyBulkWriteOperation<StatsDocument>[] = [...delta].map(([_id, fields]) => ({
-    updateOne: { filter: { _id }, update: { $inc: fields }, upsert: true },
-  }));
-  // Two first upserts of one counters document race: the loser gets a
-  // duplicate-key error and, sent again, updates the winner's document.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await stats.bulkWrite(ops, { ordered: false });
-      return;
-    } catch (error) {
-      if (!(error instanceof MongoBulkWriteError) || attempt === 3) throw error;
-      const errors: WriteError[] = [error.writeErrors].flat();
-      if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw error;
-      const failed = new Set(errors.map((e) => e.index));
-      ops = ops.filter((_, i) => failed.has(i));
-    }
-  }
+  // Two first upserts of one counters document race: the loser is sent again.
+  await bulkWriteRacingUpserts(
+    stats,
+    [...delta].map(([_id, fields]) => ({
+      updateOne: { filter: { _id }, update: { $inc: fields }, upsert: true },
+    })),
+  );
 }
 
 /**
- * Applies deltas as group commits: while one bulk write is in flight, the
- * deltas that arrive are merged and sent together when it returns. Each
- * caller's promise settles once its own delta is written, so a track write
- * still returns with its counters up to date; under concurrency (ingest
- * links many tracks at once) N writes cost one command instead of N.
+ * Applies deltas as group commits (see group-commit.ts): the deltas that
+ * arrive while one bulk write is in flight are merged and sent together.
+ * Each caller's promise settles once its own delta is written, so a track
+ * write still returns with its counters up to date.
  */
 export function createStatsWriter(stats: Collection<StatsDocument>) {
-  let pending: { delta: Map<string, Record<string, number>>; done: PromiseWithResolvers<void> } | null = null;
-  let running: Promise<void> | null = null;
-
-  const flush = async (): Promise<void> => {
-    while (pending) {
-      const batch = pending;
-      pending = null;
-      try {
-        await applyStatsDelta(stats, batch.delta);
-        batch.done.resolve();
-      } catch (error) {
-        batch.done.reject(error);
+  const write = createGroupCommit<Map<string, Record<string, number>>, void>(async (deltas) => {
+    const merged = new Map<string, Record<string, number>>();
+    for (const delta of deltas)
+      for (const [id, fields] of delta) {
+        const into = merged.get(id) ?? {};
+        for (const [field, n] of Object.entries(fields)) into[field] = (into[field] ?? 0) + n;
+        merged.set(id, into);
       }
-    }
-    running = null;
-  };
-
+    await applyStatsDelta(stats, merged);
+    return deltas.map(() => undefined);
+  });
   return {
     /** Adds a delta to the next write and waits for that write. */
-    apply(delta: Map<string, Record<string, number>>): Promise<void> {
-      if (delta.size === 0) return Promise.resolve();
-      pending ??= { delta: new Map(), done: Promise.withResolvers<void>() };
-      for (const [id, fields] of delta) {
-        const into = pending.delta.get(id) ?? {};
-        for (const [field, n] of Object.entries(fields)) into[field] = (into[field] ?? 0) + n;
-        pending.delta.set(id, into);
-      }
-      const { promise } = pending.done;
-      running ??= flush();
-      return promise;
-    },
+    apply: (delta: Map<string, Record<string, number>>): Promise<void> =>
+      delta.size === 0 ? Promise.resolve() : write(delta),
   };
 }
 

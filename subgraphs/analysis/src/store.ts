@@ -12,6 +12,7 @@ import {
   type TrackDocument,
 } from './documents.ts';
 import { ensureSchema } from './schema.ts';
+import { bulkWriteRacingUpserts, createGroupCommit } from './group-commit.ts';
 import { createStatsWriter, statsDelta, type StatsDocument } from './stats.ts';
 
 export type {
@@ -186,8 +187,14 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
   const stats = db.collection<StatsDocument>('stats');
   const counters = createStatsWriter(stats);
 
-  const findSummary = (contentHash: string) =>
-    analyses.findOne({ _id: analysisId(contentHash, analyzerVersion) });
+  // Linking reads and writes in group commits: ingest links many files at
+  // once, and a duplicate's link then costs a share of a few commands.
+  const summaries = createGroupCommit<string, AnalysisDocument | null>(async (hashes) => {
+    const ids = [...new Set(hashes.map((h) => analysisId(h, analyzerVersion)))];
+    const found = new Map((await analyses.find({ _id: { $in: ids } }).toArray()).map((a) => [a._id, a]));
+    return hashes.map((h) => found.get(analysisId(h, analyzerVersion)) ?? null);
+  });
+  const findSummary = (contentHash: string) => summaries(contentHash);
 
   /**
    * Every change to a track document: one findOneAndUpdate, which returns the
@@ -212,24 +219,44 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
     return { before, after };
   };
 
-  const setDone = async (link: TrackLink, summary: AnalysisSummary) => {
-    const { trackId, contentHash, libraryId, albumId } = link;
-    await writeTrack(
-      { _id: trackId },
-      {
-        $set: {
-          contentHash,
-          libraryId,
-          albumId,
-          ...summary,
-          status: 'done',
-          error: null,
-          analyzerVersion,
-          updatedAt: new Date(),
-        },
-      },
-      true,
+  /** Points tracks at analysed content, done: one read of the documents as they were, one bulk write. */
+  const doneWrites = createGroupCommit<{ link: TrackLink; summary: AnalysisSummary }, void>(async (items) => {
+    const byTrack = new Map(items.map((i) => [i.link.trackId, i]));
+    const before = new Map(
+      (
+        await tracks
+          .find(
+            { _id: { $in: [...byTrack.keys()] } },
+            { projection: { libraryId: 1, status: 1, tempo: 1, key: 1 } },
+          )
+          .toArray()
+      ).map((t) => [t._id, t]),
     );
+    const ops: AnyBulkWriteOperation<TrackDocument>[] = [];
+    const changes: { before: TrackDocument | null; after: TrackDocument }[] = [];
+    for (const { link, summary } of byTrack.values()) {
+      const { trackId, contentHash, libraryId, albumId } = link;
+      const $set: Partial<TrackDocument> = {
+        contentHash,
+        libraryId,
+        albumId,
+        ...summary,
+        status: 'done',
+        error: null,
+        analyzerVersion,
+        updatedAt: new Date(),
+      };
+      ops.push({ updateOne: { filter: { _id: trackId }, update: { $set }, upsert: true } });
+      const previous = before.get(trackId) ?? null;
+      changes.push({ before: previous, after: applied(previous, trackId, { $set }) });
+    }
+    await bulkWriteRacingUpserts(tracks, ops);
+    await counters.apply(statsDelta(changes));
+    return items.map(() => undefined);
+  });
+
+  const setDone = async (link: TrackLink, summary: AnalysisSummary) => {
+    await doneWrites({ link, summary });
     return 'done' as const;
   };
 
