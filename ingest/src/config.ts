@@ -30,7 +30,7 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
    * already has needs no thread and takes milliseconds, so many are in flight;
    * files to analyse wait for a thread in the pool meanwhile.
    */
-  ANALYSIS_CONCURRENCY: env.int(Math.max(16, cores * 8), 1, 1024),
+  ANALYSIS_CONCURRENCY: env.int(Math.max(64, cores * 16), 1, 1024),
   /** Deadline of one file's analysis; its decoder is killed when it passes. */
   ANALYSIS_TIMEOUT_MS: env.millis(120_000),
   /** Larger files are not analysed (an ImportError says why). */
