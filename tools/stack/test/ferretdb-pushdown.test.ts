@@ -73,11 +73,14 @@ after(async () => {
   await client?.close();
 });
 
-function condition(): Filter<Document> {
+/** A query as this test builds it: any shape a client may send. */
+type Query = Record<string, unknown>;
+
+function condition(): Query {
   const path = r.pick(['a', 'b.c', 's', '_id']);
   if (path === '_id') {
     const ids = Array.from({ length: 1 + r.int(4) }, () => `d${String(r.int(420)).padStart(3, '0')}`);
-    return r.pick([
+    return r.pick<Query>([
       { _id: ids[0] },
       { _id: { $in: ids } },
       { _id: { $ne: ids[0] } },
@@ -95,10 +98,12 @@ function condition(): Filter<Document> {
 }
 
 function filter(): Filter<Document> {
-  const parts = Array.from({ length: 1 + r.int(2) }, () =>
+  const parts = Array.from({ length: 1 + r.int(2) }, (): Query =>
     r.next() < 0.25 ? { $or: [condition(), condition()] } : condition(),
   );
-  return parts.length === 1 ? parts[0]! : r.next() < 0.5 ? Object.assign({}, ...parts) : { $and: parts };
+  const query: Query =
+    parts.length === 1 ? parts[0]! : r.next() < 0.5 ? Object.assign({}, ...parts) : { $and: parts };
+  return query as Filter<Document>;
 }
 
 test('400 random queries find the same documents in the same order with and without pushdown', async () => {
