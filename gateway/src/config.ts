@@ -29,6 +29,14 @@ const schema = z
     SUBGRAPH_TIMEOUT_MS: env.millis(10_000),
     /** Keep-alive connections to each subgraph, at most (more fetches wait their turn). */
     SUBGRAPH_CONNECTIONS: env.int(64, 1),
+    /** Identical subgraph queries in flight at once share one fetch (never mutations). */
+    GATEWAY_DEDUPLICATE_FETCHES: env.bool(true),
+    /** Fetches in flight to each subgraph at once, at most; more wait in the gateway's queue. */
+    SUBGRAPH_MAX_CONCURRENT: env.int(64, 1),
+    /** Fetches waiting per subgraph, at most; beyond it a request is answered 503 OVERLOADED at once. */
+    SUBGRAPH_MAX_QUEUE: env.int(256, 0),
+    /** Longest a fetch waits for its turn before its request is answered 503 OVERLOADED; 0: no bound. */
+    SUBGRAPH_MAX_QUEUE_WAIT_MS: env.millis(1000),
     /** `development` serves Sandbox and introspection and allows auth off by default; `production` does not. */
     TONEGRAPH_ENV: z.enum(['development', 'production']).default('development'),
     LOG_LEVEL: env.logLevel(),

@@ -50,6 +50,12 @@ const gateway = createServer({
   subgraphUrls: subgraphUrlOverrides(config),
   subgraphTimeoutMs: config.SUBGRAPH_TIMEOUT_MS,
   subgraphConnections: config.SUBGRAPH_CONNECTIONS,
+  deduplicateFetches: config.GATEWAY_DEDUPLICATE_FETCHES,
+  admission: {
+    maxConcurrent: config.SUBGRAPH_MAX_CONCURRENT,
+    maxQueue: config.SUBGRAPH_MAX_QUEUE,
+    maxWaitMs: config.SUBGRAPH_MAX_QUEUE_WAIT_MS,
+  },
   ...(config.GATEWAY_RESPONSE_CACHE && redis
     ? {
         responseCache: {

@@ -28,6 +28,10 @@ import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { currentRequest, requestScope } from './observability/request-context.ts';
 import { createResponseCache, type ResponseCache } from './response-cache.ts';
 import { createSubgraphDataSource } from './subgraph-fetch.ts';
+import { DEFAULT_ADMISSION, admissionControl, type AdmissionOptions } from './subgraph-traffic/admission.ts';
+import { deduplicateFetches } from './subgraph-traffic/dedupe.ts';
+import type { FetchPlugin } from './subgraph-traffic/fetch.ts';
+import { overloadPlugin } from './subgraph-traffic/overload-plugin.ts';
 import {
   createSubscriptions,
   subscriptionsOverHttpRefused,
@@ -69,6 +73,13 @@ export interface GatewayDeps {
   readonly subgraphTimeoutMs: number;
   /** Keep-alive connections per subgraph, at most; default 64. */
   readonly subgraphConnections?: number;
+  /** Identical subgraph queries in flight share one fetch (subgraph-traffic/dedupe.ts); default true. */
+  readonly deduplicateFetches?: boolean;
+  /**
+   * Bounded concurrency and queue per subgraph, shedding with 503 OVERLOADED
+   * (subgraph-traffic/admission.ts); defaults 64 in flight, 256 queued, 1000 ms wait; `false` turns it off.
+   */
+  readonly admission?: Partial<Pick<AdmissionOptions, 'maxConcurrent' | 'maxQueue' | 'maxWaitMs'>> | false;
   /**
    * Whole-response cache for queries, dropped on change notices from ingest
    * and the gateways (needs `redis`); off when absent. See response-cache.ts.
@@ -173,6 +184,20 @@ export function createServer(deps: GatewayDeps): Gateway {
   // Assigned once the subscriptions exist; the metrics read their stats.
   let stats: () => SubscriptionStats = () => ({ clients: 0, upstream: 0, connections: 0 });
   const metrics = createMetrics(() => stats());
+  // Outermost first: callers sharing a fetch take one admission slot between them.
+  const fetchPlugins: FetchPlugin[] = [
+    ...((deps.deduplicateFetches ?? true) ? [deduplicateFetches({ registry: metrics.registry })] : []),
+    ...(deps.admission === false
+      ? []
+      : [
+          admissionControl({
+            ...DEFAULT_ADMISSION,
+            ...deps.admission,
+            registry: metrics.registry,
+            deadlineOf: () => currentRequest()?.deadline,
+          }),
+        ]),
+  ];
 
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
@@ -187,6 +212,7 @@ export function createServer(deps: GatewayDeps): Gateway {
         ...(deps.subgraphConnections ? { connections: deps.subgraphConnections } : {}),
         secret: deps.subgraphSecret,
         metrics,
+        plugins: fetchPlugins,
       });
       pools.push(() => dataSource.close());
       dataSources.set(name, dataSource);
@@ -294,6 +320,8 @@ export function createServer(deps: GatewayDeps): Gateway {
       subscriptionsOverHttpRefused({ ws: GRAPHQL_PATH, sse: SSE_PATH }),
       scopePlugin<GatewayContext>(),
       limitsPlugin(limits, (code) => metrics.reject(code)),
+      // Before the metrics plugin, which counts the 503 it sets.
+      overloadPlugin(),
       metrics.plugin(),
       // No Cache-Control on answers: only the gateway hears when they go stale.
       ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),

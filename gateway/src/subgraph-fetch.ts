@@ -9,6 +9,7 @@ import { SUBGRAPH_SECRET_HEADER } from '@tonegraph/subgraph-auth';
 import { HttpLimitCode } from './limits/http.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 import { childTraceparent, currentRequest } from './observability/request-context.ts';
+import type { FetchPlugin, SubgraphCall, SubgraphFetch } from './subgraph-traffic/fetch.ts';
 
 export interface SubgraphFetchOptions {
   readonly name: string;
@@ -20,6 +21,8 @@ export interface SubgraphFetchOptions {
   /** Sent as the subgraph-secret header on every fetch, when set. */
   readonly secret: string | undefined;
   readonly metrics: GatewayMetrics;
+  /** Steps around each fetch, outermost first (deduplication, admission control); see subgraph-traffic/. */
+  readonly plugins?: readonly FetchPlugin[];
 }
 
 /** Headers every call to a subgraph carries: the signature and the request's trace. */
@@ -162,49 +165,59 @@ export function createSubgraphDataSource(
     return new SubgraphResponse(url, statusCode, headers, await body.text());
   };
 
+  /** The fetch itself, with its retries; `signal` is the caller's, or a shared fetch's own. */
+  const send: SubgraphFetch = async ({ url, init, signal }: SubgraphCall) => {
+    const start = performance.now();
+    const seconds = () => (performance.now() - start) / 1000;
+    let resent = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await once(url, init, signal);
+        refusedSince = undefined;
+        metrics.observeFetch(name, seconds(), response.ok ? undefined : `http_${response.status}`);
+        return response;
+      } catch (error) {
+        if (!resent && LOST.has(codeOf(error) ?? '') && !signal?.aborted && !isMutation(init.body)) {
+          resent = true;
+          metrics.observeFetch(name, seconds(), 'resent');
+          continue;
+        }
+        const wait = Math.min(100 * 2 ** attempt, 500);
+        const refused = codeOf(error) === 'ECONNREFUSED';
+        const now = performance.now();
+        if (refused) refusedSince ??= now;
+        const budget = Math.min(RETRY_REFUSED_MS, options.timeoutMs);
+        if (
+          refused &&
+          !signal?.aborted &&
+          now - refusedSince! + wait < budget &&
+          now - start + wait < budget
+        ) {
+          await sleep(wait);
+          continue;
+        }
+        metrics.observeFetch(name, seconds(), refused ? 'refused' : reasonOf(error));
+        throw error;
+      }
+    }
+  };
+  const fetch = (options.plugins ?? []).reduceRight<SubgraphFetch>((next, plugin) => plugin(next), send);
+
   const dataSource = new RemoteGraphQLDataSource({
     url: options.url,
     // No cache hints come from the subgraphs; the gateway's response cache sets its own policy.
     honorSubgraphCacheControlHeader: false,
     fetcher: async (url: string, init?: FetcherRequestInit) => {
       const scope = currentRequest();
-      const start = performance.now();
-      const seconds = () => (performance.now() - start) / 1000;
-      let resent = false;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const response = await once(url, init, scope?.signal);
-          refusedSince = undefined;
-          metrics.observeFetch(name, seconds(), response.ok ? undefined : `http_${response.status}`);
-          return response;
-        } catch (error) {
-          if (!resent && LOST.has(codeOf(error) ?? '') && !scope?.signal.aborted && !isMutation(init?.body)) {
-            resent = true;
-            metrics.observeFetch(name, seconds(), 'resent');
-            continue;
-          }
-          const wait = Math.min(100 * 2 ** attempt, 500);
-          const refused = codeOf(error) === 'ECONNREFUSED';
-          const now = performance.now();
-          if (refused) refusedSince ??= now;
-          const budget = Math.min(RETRY_REFUSED_MS, options.timeoutMs);
-          if (
-            refused &&
-            !scope?.signal.aborted &&
-            now - refusedSince! + wait < budget &&
-            now - start + wait < budget
-          ) {
-            await sleep(wait);
-            continue;
-          }
-          metrics.observeFetch(name, seconds(), refused ? 'refused' : reasonOf(error));
-          if (scope?.timedOut()) {
-            throw new GraphQLError('The request took longer than the gateway allows; it was cancelled', {
-              extensions: { code: HttpLimitCode.Timeout, serviceName: name },
-            });
-          }
-          throw error;
+      try {
+        return await fetch({ subgraph: name, url, init: init ?? {}, signal: scope?.signal });
+      } catch (error) {
+        if (scope?.timedOut()) {
+          throw new GraphQLError('The request took longer than the gateway allows; it was cancelled', {
+            extensions: { code: HttpLimitCode.Timeout, serviceName: name },
+          });
         }
+        throw error;
       }
     },
   });

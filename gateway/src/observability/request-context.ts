@@ -10,6 +10,8 @@ export interface RequestScope {
   readonly traceId: string;
   /** Aborted when the request's deadline passes or the client goes away. */
   readonly signal: AbortSignal;
+  /** When the deadline passes (a `performance.now()` time); undefined without one. */
+  readonly deadline: number | undefined;
   /** True once the deadline (not the client) aborted the signal. */
   timedOut(): boolean;
   readonly log: Logger;
@@ -61,8 +63,10 @@ export function requestScope(deps: { log: Logger; timeoutMs: number }): RequestH
       const ms = Math.round(performance.now() - started);
       log.debug({ method: req.method, path: req.path, status: res.statusCode, ms }, 'request');
     });
-    storage.run({ requestId, traceId, signal: controller.signal, timedOut: () => timedOut, log }, () =>
-      next(),
+    const deadline = deps.timeoutMs > 0 ? performance.now() + deps.timeoutMs : undefined;
+    storage.run(
+      { requestId, traceId, signal: controller.signal, deadline, timedOut: () => timedOut, log },
+      () => next(),
     );
   };
 }
