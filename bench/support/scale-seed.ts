@@ -36,8 +36,17 @@ export interface AnalysisSeed {
 }
 
 /**
- * Every track's analysis through the store's bulk `importAnalyses`, 500 a
- * call (generated batch by batch, never all in memory); the few unanalysed
+ * Tracks per `importAnalyses` call. Small because of FerretDB 1.24 (SQLite
+ * and PostgreSQL backends alike): an unordered update of about 100 or more
+ * `$inc` upserts whose documents exist never answers, and one import call
+ * sends one per counter document it touches (one per tempo bucket …): 500
+ * tracks touch ~117 and hang the seeding on its second call.
+ */
+const IMPORT_BATCH = 50;
+
+/**
+ * Every track's analysis through the store's bulk `importAnalyses`
+ * (generated batch by batch, never all in memory); the few unanalysed
  * tracks linked to content without an analysis, one in five then failed.
  */
 export async function seedAnalysisStore(
@@ -49,8 +58,8 @@ export async function seedAnalysisStore(
   await store.ensureSchema();
   const started = performance.now();
   const analysed = tracks.filter((t) => t.analysed);
-  for (let i = 0; i < analysed.length; i += 500) {
-    const batch = analysed.slice(i, i + 500);
+  for (let i = 0; i < analysed.length; i += IMPORT_BATCH) {
+    const batch = analysed.slice(i, i + IMPORT_BATCH);
     await store.importAnalyses(
       batch.map((t) => ({ link: linkOf(t), analysis: syntheticAnalysis(t.content) })),
     );

@@ -112,7 +112,7 @@ export async function measureVariant(
   try {
     const seed = await deadline(
       seedAnalysisStore(client.db(mongoDb), catalog.tracks, (n) => {
-        if (n % 5000 < 500 || n === analysed.length) log(`analysis (${v.name}): ${n} tracks`);
+        if (n % 5000 < 50 || n === analysed.length) log(`analysis (${v.name}): ${n} tracks`);
       }),
       options.seedMinutes * 60_000,
       `seeding the ${v.name} analysis store`,
