@@ -23,6 +23,7 @@ import {
 import { batchLimit, bodyErrors } from './limits/http.ts';
 import { DEFAULT_LIMITS, type OperationLimits, checkOperationLimits } from './limits/operation-limits.ts';
 import { limitsPlugin } from './limits/plugin.ts';
+import { getQueriesWithoutPreflight, requestErrorsAs200ForJson } from './http-conformance.ts';
 import { mountHealth } from './observability/health.ts';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { currentRequest, requestScope } from './observability/request-context.ts';
@@ -320,8 +321,9 @@ export function createServer(deps: GatewayDeps): Gateway {
       subscriptionsOverHttpRefused({ ws: GRAPHQL_PATH, sse: SSE_PATH }),
       scopePlugin<GatewayContext>(),
       limitsPlugin(limits, (code) => metrics.reject(code)),
-      // Before the metrics plugin, which counts the 503 it sets.
+      // Before the metrics plugin, which counts the statuses they set.
       overloadPlugin(),
+      requestErrorsAs200ForJson(),
       metrics.plugin(),
       // No Cache-Control on answers: only the gateway hears when they go stale.
       ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),
@@ -344,6 +346,7 @@ export function createServer(deps: GatewayDeps): Gateway {
       await apollo.start();
       app.use(
         GRAPHQL_PATH,
+        getQueriesWithoutPreflight,
         express.json({ limit: limits.maxBodyBytes }),
         batchLimit(limits.maxBatch, (code) => metrics.reject(code)),
         expressMiddleware(apollo, {

@@ -120,13 +120,43 @@ test('health and readiness', async () => {
   assert.equal(ready.status, allOk ? 200 : 503);
 });
 
-test('CSRF prevention: a simple cross-site GET without a preflight header is refused', async () => {
-  const res = await fetch(`${url}/graphql?query=${encodeURIComponent('{ libraries { id } }')}`);
-  assert.equal(res.status, 400);
-  const ok = await fetch(`${url}/graphql?query=${encodeURIComponent('{ libraries { id } }')}`, {
-    headers: { 'apollo-require-preflight': 'true' },
+test('CSRF prevention: GET queries are answered; a GET mutation and a simple POST are refused', async () => {
+  const get = (query: string) => fetch(`${url}/graphql?query=${encodeURIComponent(query)}`);
+  const query = await get('{ libraries { id } }');
+  assert.equal(query.status, 200, 'a query by GET has no side effects (see README: CSRF)');
+  assert.ok(Array.isArray(((await query.json()) as { data: { libraries: unknown } }).data.libraries));
+  const mutation = await get('mutation { removeLibrary(id: "00000000-0000-0000-0000-000000000000") }');
+  assert.equal(mutation.status, 405, 'a mutation is never run from a GET');
+  const simplePost = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: JSON.stringify({ query: 'mutation { removeLibrary(id: "00000000-0000-0000-0000-000000000000") }' }),
   });
-  assert.equal(ok.status, 200);
+  assert.equal(simplePost.status, 400, 'a simple (non-preflighted) POST is refused');
+});
+
+test('request errors are 200 for a client asking for application/json, 400 for graphql-response+json', async () => {
+  const cases = [
+    { query: '{ libraries { id ', code: 'GRAPHQL_PARSE_FAILED' },
+    { query: '{ noSuchField }', code: 'GRAPHQL_VALIDATION_FAILED' },
+    { query: 'query ($n: Int!) { tracks(first: $n) { edges { node { id } } } }', code: 'BAD_USER_INPUT' },
+  ];
+  for (const { query, code } of cases) {
+    for (const [accept, status] of [
+      ['application/json', 200],
+      ['application/graphql-response+json', 400],
+      ['application/graphql-response+json, application/json;q=0.9', 400],
+    ] as const) {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept },
+        body: JSON.stringify({ query, variables: { n: 'many' } }),
+      });
+      assert.equal(res.status, status, `${code} with accept ${accept}`);
+      const body = (await res.json()) as Body;
+      assert.equal(body.errors?.[0]?.extensions?.['code'], code);
+    }
+  }
 });
 
 test('a subgraph that is down gives a masked error with a correlation id, and /ready says 503', async () => {
