@@ -15,7 +15,10 @@ import { createSubgraphAuth } from '@tonegraph/subgraph-auth';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from './context.ts';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import type { Database } from './db/client.ts';
+import { abandonedRequests, cancelWithRequest } from './db/cancel.ts';
+import * as dbSchema from './db/schema.ts';
 import { mountExport } from './export.ts';
 import { createLoaders } from './loaders.ts';
 import type { EnrichmentPublisher, ScanPublisher } from './queue.ts';
@@ -63,9 +66,11 @@ export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
   // Only the gateway may call: every route but /health and /ready needs its signature.
   const auth = createSubgraphAuth({ secret: deps.subgraphSecret, log, service: 'catalog' });
   app.use(auth.middleware);
+  // The resolvers' statements are cancelled when the gateway abandons the request (db/cancel.ts).
+  const db = drizzle({ client: cancelWithRequest(database.sql), schema: dbSchema });
   const context = (): Context => ({
-    db: database.db,
-    loaders: createLoaders(database.db),
+    db,
+    loaders: createLoaders(db),
     publisher: deps.publisher,
     allowedRoots: deps.allowedRoots,
     log,
@@ -107,6 +112,7 @@ export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
+    abandonedRequests,
     expressMiddleware(apollo, { context: () => Promise.resolve(context()) }),
   );
 
