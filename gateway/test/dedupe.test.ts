@@ -3,6 +3,8 @@
 // number of fetches reaching it is exact, not a matter of timing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { isolation, testServices } from '@tonegraph/testing';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { createSubgraphDataSource } from '../src/subgraph-fetch.ts';
 import { deduplicateFetches } from '../src/subgraph-traffic/dedupe.ts';
@@ -150,5 +152,34 @@ test('fetches with different headers to the subgraph are not merged', async () =
     assert.equal(await metricValue(metrics.registry, DEDUPLICATED), 1);
   } finally {
     await source.close();
+  }
+});
+
+test('with the response cache on, queries the cache tells apart but that plan to one fetch share it', async () => {
+  const redis = new Redis(testServices().REDIS_URL);
+  const cached = await startGateway(subgraph.supergraphSdl, {
+    redis,
+    responseCache: { prefix: isolation().redisPrefix, ttlSeconds: 60, maxBytes: 1024 * 1024 },
+  });
+  try {
+    await eventually(() => cached.gateway.responseCache!.live());
+    subgraph.close();
+    const before = subgraph.requests;
+    const registry = cached.gateway.metrics.registry;
+    // Spelled differently, so each is its own response-cache key (and its own single flight).
+    const answers = Array.from({ length: 8 }, (_, i) =>
+      post<{ echo: string }>(cached.url, { query: `{${' '.repeat(i)}echo(tag: "cached") }` }),
+    );
+    await eventually(
+      async () => subgraph.requests - before + (await metricValue(registry, DEDUPLICATED)) >= 8,
+    );
+    subgraph.open();
+    for (const answer of await Promise.all(answers))
+      assert.deepEqual(answer.body, { data: { echo: 'cached' } });
+    assert.equal(subgraph.requests - before, 1, 'one fetch reached the subgraph');
+    assert.equal(await metricValue(registry, DEDUPLICATED), 7);
+  } finally {
+    await cached.stop();
+    redis.disconnect();
   }
 });
