@@ -56,3 +56,15 @@ test('an aggregation groups and sorts', async () => {
     { _id: 'techno', total: 5 },
   ]);
 });
+
+test('an update command of 150 updates that match existing documents answers, every one applied', async () => {
+  const counters = client.db(mongoDb).collection<{ _id: string; n: number }>('counters');
+  const ops = (n: number) =>
+    Array.from({ length: 150 }, (_, i) => ({
+      updateOne: { filter: { _id: `c${i}` }, update: { $set: { n } }, upsert: true },
+    }));
+  await counters.bulkWrite(ops(1), { ordered: false });
+  const result = await counters.bulkWrite(ops(2), { ordered: false });
+  assert.equal(result.matchedCount, 150);
+  assert.equal(await counters.countDocuments({ n: 2 }), 150);
+});
