@@ -1,16 +1,18 @@
 // Throughput and latency of a front-end query mix through Tonegraph's
-// gateway, against a stock @apollo/gateway on the same supergraph and the
-// same subgraph processes, and against the catalog subgraph directly (the
-// floor), all measured in the same run on a seeded catalog.
+// gateway, against a stock @apollo/gateway and Hive Gateway (its CLI) on the
+// same supergraph and the same subgraph processes, and against the catalog
+// subgraph directly (the floor), all measured in the same run on a seeded catalog.
 //   npm run bench -- gateway [--tracks 20000] [--duration 10] [--connections 50,1000] [--timeout 10] [--analysis listed|all]
+//     [--phases all|mixes]   (mixes: only the identical and distinct mixes, at the first connection level)
 //   BENCH_CPU_PROF=1 also writes a CPU profile of Tonegraph's gateway to /tmp/prof-gateway.
 // The mix, cycled by every connection: an album page (album, its tracks and
 // their artists), a 50-track list page with analysis fields (catalog, then one
 // `_entities` fetch to the analysis subgraph), and a search. The direct
 // target cannot join subgraphs, so its list page leaves out `analysis`.
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '4' },
     timeout: { type: 'string', default: '10' },
     analysis: { type: 'string', default: 'listed' },
+    phases: { type: 'string', default: 'all' },
   },
 });
 const trackCount = Number(values.tracks);
@@ -101,6 +104,9 @@ async function seed() {
     const albums = await db.sql<{ id: string }[]>`
       select album_id as id from tracks where album_id is not null
       group by album_id order by md5(album_id::text) limit 200`;
+    allAlbumIds = (await db.sql<{ id: string }[]>`select id from albums order by md5(id::text)`).map(
+      (a) => a.id,
+    );
     const catalogSeconds = (performance.now() - t0) / 1000;
     console.log(`seeded ${tracks.length} tracks in ${catalogSeconds.toFixed(1)}s`);
     return { albumIds: albums.map((a) => a.id), tracks };
@@ -156,11 +162,22 @@ async function seedAnalysis(tracks: readonly { id: string; library_id: string; a
   }
 }
 
-type Kind = 'album' | 'list' | 'search';
+/**
+ * `identical`: every request the same 50-track list page (with analysis through a gateway) — what
+ * deduplication can share. `distinct`: album pages, each request a different album (a run-wide
+ * counter over every album), so nothing in flight is identical and nothing repeats soon.
+ */
+type Kind = 'album' | 'list' | 'search' | 'identical' | 'distinct';
+
+/** Every album id, for the distinct mix; set once seeded. */
+let allAlbumIds: readonly string[] = [];
+let distinctCounter = 0;
 
 /** One request of `kind` (the i-th variant), as a JSON body. */
 function body(kind: Kind, i: number, albumIds: readonly string[], analysis: boolean): string {
   const b = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
+  if (kind === 'identical') return b(list(analysis), { order: ORDERS[0] });
+  if (kind === 'distinct') return b(ALBUM, { id: allAlbumIds[distinctCounter++ % allAlbumIds.length] });
   if (kind === 'album') return b(ALBUM, { id: albumIds[i % albumIds.length] });
   if (kind === 'list') return b(list(analysis), { order: ORDERS[i % ORDERS.length] });
   return b(SEARCH, { text: SEARCHES[i % SEARCHES.length] });
@@ -178,6 +195,14 @@ function requestsOf(
     method: 'POST',
     headers,
     body: body(kinds[i % kinds.length]!, Math.floor(i / kinds.length), albumIds, analysis),
+    ...(kinds.includes('distinct')
+      ? {
+          setupRequest: (req: autocannon.Request) => ({
+            ...req,
+            body: body('distinct', 0, albumIds, analysis),
+          }),
+        }
+      : {}),
     onResponse: (status: number, resBody: string) => {
       if (status === 200 && resBody.includes('"errors"')) onGraphqlError(resBody);
     },
@@ -290,6 +315,7 @@ try {
     tonegraph: await freePort(),
     cached: await freePort(),
     stock: await freePort(),
+    hive: await freePort(),
   };
   const urls = {
     CATALOG_URL: `http://127.0.0.1:${ports.catalog}/graphql`,
@@ -345,6 +371,23 @@ try {
     graphqlOk(`http://127.0.0.1:${ports.stock}/`),
   );
 
+  // Hive Gateway reads the supergraph's own subgraph URLs: a copy pointing at this run's ports.
+  const supergraph = await readFile('schema/supergraph.graphql', 'utf8');
+  const hiveSupergraph = path.join(os.tmpdir(), `tonegraph-bench-supergraph-${process.pid}.graphql`);
+  await writeFile(
+    hiveSupergraph,
+    supergraph
+      .replace(/(name: "catalog", url: ")[^"]+/, `$1${urls.CATALOG_URL}`)
+      .replace(/(name: "analysis", url: ")[^"]+/, `$1${urls.ANALYSIS_URL}`)
+      .replace(/(name: "library-graph", url: ")[^"]+/, `$1${urls.LIBRARY_GRAPH_URL}`),
+  );
+  const hive = await startProc(
+    'hive gateway',
+    'bench/support/hive-gateway.ts',
+    { ...common, PORT: String(ports.hive), HOST: '127.0.0.1', HIVE_SUPERGRAPH_PATH: hiveSupergraph },
+    httpOk(`http://127.0.0.1:${ports.hive}/healthcheck`),
+  );
+
   const json = { 'content-type': 'application/json' };
   const signed = { ...json, 'x-tonegraph-subgraph-secret': secret };
   const direct: Target = {
@@ -375,7 +418,14 @@ try {
     analysis: true,
     pid: cached.child.pid!,
   };
-  const targets = [direct, stockT, tonegraphT, cachedT];
+  const hiveT: Target = {
+    name: 'hive gateway',
+    url: `http://127.0.0.1:${ports.hive}/graphql`,
+    headers: json,
+    analysis: true,
+    pid: hive.child.pid!,
+  };
+  const targets = [direct, stockT, hiveT, tonegraphT, cachedT];
   const pids = { catalog: catalog.child.pid!, analysis: analysis.child.pid! };
   const MIX: Kind[] = ['album', 'list', 'search'];
 
@@ -417,7 +467,14 @@ try {
   };
   // Between phases, until the servers are idle: requests a timed-out client left behind (a gateway
   // still waits on its subgraph fetches) must not run into the next phase.
-  const serverPids = [pids.catalog, pids.analysis, stock.child.pid!, tonegraph.child.pid!, cached.child.pid!];
+  const serverPids = [
+    pids.catalog,
+    pids.analysis,
+    stock.child.pid!,
+    hive.child.pid!,
+    tonegraph.child.pid!,
+    cached.child.pid!,
+  ];
   const settle = async () => {
     for (let i = 0; i < 60; i++) {
       const before = await Promise.all(serverPids.map(cpuSeconds));
@@ -433,10 +490,16 @@ try {
   // Each query alone at the first level, shorter, to see which one costs what; then the mix at each
   // level, the catalog-only part of it first (it does not wait on the analysis subgraph).
   const perQuery = Math.max(3, Math.round(duration / 2));
-  for (const kind of MIX) for (const t of targets) await phase(t, [kind], levels[0]!, perQuery);
-  for (const connections of levels) {
-    for (const t of targets) await phase(t, ['album', 'search'], connections, duration);
-    for (const t of targets) await phase(t, MIX, connections, duration);
+  // The identical and distinct mixes, through the gateways (the catalog alone cannot join analysis).
+  const gateways = [stockT, hiveT, tonegraphT, cachedT];
+  for (const kind of ['identical', 'distinct'] as const)
+    for (const t of gateways) await phase(t, [kind], levels[0]!, duration);
+  if (values.phases === 'all') {
+    for (const kind of MIX) for (const t of targets) await phase(t, [kind], levels[0]!, perQuery);
+    for (const connections of levels) {
+      for (const t of targets) await phase(t, ['album', 'search'], connections, duration);
+      for (const t of targets) await phase(t, MIX, connections, duration);
+    }
   }
 
   const rss = {
@@ -445,6 +508,7 @@ try {
     tonegraph: await rssMb(tonegraph.child.pid!),
     tonegraphCached: await rssMb(cached.child.pid!),
     stock: await rssMb(stock.child.pid!),
+    hive: await rssMb(hive.child.pid!),
   };
   const find = (target: string, query: string, c: number) =>
     phases.find((p) => p.target === target && p.query === query && p.connections === c);
@@ -457,7 +521,18 @@ try {
         .join(' '),
   );
   console.table(phases.map((p) => row(p, find(stockT.name, p.query, p.connections)?.rps)));
-  const checks = levels.flatMap((c) =>
+  for (const query of ['identical', 'distinct']) {
+    const h = find(hiveT.name, query, levels[0]!);
+    for (const t of [tonegraphT, cachedT]) {
+      const p = find(t.name, query, levels[0]!);
+      if (h && p)
+        console.log(
+          `${t.name}, ${query} @ ${levels[0]}: ${(p.rps / h.rps).toFixed(2)}x Hive Gateway's req/s (target ≥ 1.0x); ` +
+            `p95 ${p.p95.toFixed(0)} vs ${h.p95.toFixed(0)} ms; errors ${p.errors} vs ${h.errors}`,
+        );
+    }
+  }
+  const checks = (values.phases === 'all' ? levels : []).flatMap((c) =>
     [tonegraphT, cachedT].flatMap((target) =>
       ['album+search', MIX.join('+')].map((query) => {
         const t = find(target.name, query, c)!;
@@ -484,7 +559,7 @@ try {
   }
   console.log(
     `RSS after the run, MiB: tonegraph ${rss.tonegraph.toFixed(0)} (cache on ${rss.tonegraphCached.toFixed(0)}), stock ${rss.stock.toFixed(0)}, ` +
-      `catalog ${rss.catalog.toFixed(0)}, analysis ${rss.analysis.toFixed(0)}`,
+      `hive ${rss.hive.toFixed(0)}, catalog ${rss.catalog.toFixed(0)}, analysis ${rss.analysis.toFixed(0)}`,
   );
   await mkdir('bench/results', { recursive: true });
   await writeFile(
