@@ -36,11 +36,11 @@ export interface AnalysisSeed {
 }
 
 /**
- * Tracks per `importAnalyses` call. Small because of FerretDB 1.24 (SQLite
- * and PostgreSQL backends alike): an unordered update of about 100 or more
- * `$inc` upserts whose documents exist never answers, and one import call
- * sends one per counter document it touches (one per tempo bucket …): 500
- * tracks touch ~117 and hang the seeding on its second call.
+ * Tracks per `importAnalyses` call. Small so that a FerretDB without the
+ * local build's msg_update fix (tools/ferretdb/pushdown.patch) can be
+ * measured too: FerretDB 1.24 as released never answers an update command
+ * of 100 or more updates on existing documents, and one import call sends
+ * one update per counter document it touches (~117 for 500 tracks).
  */
 const IMPORT_BATCH = 50;
 
