@@ -4,6 +4,7 @@
 // subgraph directly (the floor), all measured in the same run on a seeded catalog.
 //   npm run bench -- gateway [--tracks 20000] [--duration 10] [--connections 50,1000] [--timeout 10] [--analysis listed|all]
 //     [--phases all|mixes]   (mixes: only the identical and distinct mixes, at the first connection level)
+//     [--overload 30]        (seconds of 1,000 connections of the full mix per gateway, cache off; 0: none)
 //   BENCH_CPU_PROF=1 also writes a CPU profile of Tonegraph's gateway to /tmp/prof-gateway.
 // The mix, cycled by every connection: an album page (album, its tracks and
 // their artists), a 50-track list page with analysis fields (catalog, then one
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '10' },
     analysis: { type: 'string', default: 'listed' },
     phases: { type: 'string', default: 'all' },
+    overload: { type: 'string', default: '30' },
   },
 });
 const trackCount = Number(values.tracks);
@@ -502,6 +504,36 @@ try {
     }
   }
 
+  // Overload: 1,000 connections of the full mix for --overload seconds through each gateway without a
+  // response cache, then one album page at a time until one answers in its usual time (at most
+  // twice the median of five before the load, or 50 ms more): how long the gateway takes to recover.
+  const overloadSeconds = Number(values.overload);
+  const recoveries: { target: string; normalMs: number; recoverySeconds: number }[] = [];
+  for (const t of overloadSeconds > 0 ? [stockT, hiveT, tonegraphT] : []) {
+    await settle();
+    const [first] = requestsOf(['album'], albumIds, t.analysis, t.headers, () => {});
+    const single = async () => {
+      const t0 = performance.now();
+      const res = await fetch(t.url, { method: 'POST', headers: t.headers, body: first!.body as string });
+      await res.text();
+      return performance.now() - t0;
+    };
+    const before: number[] = [];
+    for (let i = 0; i < 5; i++) before.push(await single());
+    const normalMs = before.sort((a, b) => a - b)[2]!;
+    const p = await run(t, MIX, albumIds, pids, 1000, overloadSeconds, timeout);
+    report({ ...p, query: `overload ${p.query}` });
+    const ended = performance.now();
+    while ((await single()) > Math.max(2 * normalMs, normalMs + 50) && performance.now() - ended < 120_000)
+      await sleep(100);
+    const recoverySeconds = (performance.now() - ended) / 1000;
+    recoveries.push({ target: t.name, normalMs, recoverySeconds });
+    console.log(
+      `${t.name}: a single album page answered in its usual time (${normalMs.toFixed(0)} ms) ` +
+        `${recoverySeconds.toFixed(1)} s after the overload ended (target ≤ 2 s)`,
+    );
+  }
+
   const rss = {
     catalog: await rssMb(catalog.child.pid!),
     analysis: await rssMb(analysis.child.pid!),
@@ -575,6 +607,7 @@ try {
         loadavg: os.loadavg(),
         queries: { album: ALBUM, list: list(true), search: SEARCH },
         checks,
+        recoveries,
         rssMb: rss,
         phases,
       },
