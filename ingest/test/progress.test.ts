@@ -36,6 +36,15 @@ const counters = (jobId: string, status: string, processed: number): JobCounters
   analysis: { total: 0, processed: 0, failed: 0 },
 });
 
+/** Resolves once `done()` holds; fails with `what` after `withinMs`. */
+async function until(done: () => boolean, what: string, withinMs: number): Promise<void> {
+  const deadline = performance.now() + withinMs;
+  while (!done()) {
+    if (performance.now() > deadline) assert.fail(`${what} (not within ${withinMs} ms)`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function listen(jobId: string): Promise<ImportProgressEvent[]> {
   const events: ImportProgressEvent[] = [];
   const channel = importProgressChannel(iso.redisPrefix, jobId);
@@ -52,9 +61,10 @@ test('a burst is throttled to the newest counters; the last track named carries 
   const progress = createProgressPublisher(pub, iso.redisPrefix, 100);
   for (let i = 1; i <= 50; i++)
     progress.publish(counters(jobId, 'RUNNING', i), i === 40 ? 'track-40' : undefined);
-  await new Promise((r) => setTimeout(r, 250));
+  await until(() => events.length === 1, 'the burst is sent after the throttle interval', 10_000);
   progress.publish(counters(jobId, 'COMPLETED', 100));
   await progress.flush();
+  await until(() => events.length === 2, 'the final event is sent', 10_000);
   await new Promise((r) => setTimeout(r, 100));
 
   assert.deepEqual(
@@ -68,35 +78,40 @@ test('a burst is throttled to the newest counters; the last track named carries 
   // The job is forgotten once final: a new run of the same id starts with no last track.
   progress.publish(counters(jobId, 'COMPLETED', 100));
   await progress.flush();
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(events.length, 3);
+  await until(() => events.length === 3, 'the new run is sent', 10_000);
   assert.equal(events[2]!.lastTrackId, undefined);
 });
 
+// Waits for the notices rather than sleeping fixed times, and checks the
+// interval by a lower bound, which a busy machine cannot break.
 test('change notices: the first at once, then at most one per interval for a burst; flush sends a pending one', async () => {
+  const interval = 3000;
   const prefix = `${iso.redisPrefix}changes:`;
   const channel = catalogChangedChannel(prefix);
-  const heard: CatalogChangedEvent[] = [];
+  const heard: { event: CatalogChangedEvent; at: number }[] = [];
   const listener = new Redis(testServices().REDIS_URL);
   listener.on('message', (ch: string, message: string) => {
-    if (ch === channel) heard.push(JSON.parse(message) as CatalogChangedEvent);
+    if (ch === channel)
+      heard.push({ event: JSON.parse(message) as CatalogChangedEvent, at: performance.now() });
   });
   await listener.subscribe(channel);
   try {
-    const changes = createChangeNotifier(pub, prefix, 300);
+    const changes = createChangeNotifier(pub, prefix, interval);
+    const started = performance.now();
     changes.changed();
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(heard.length, 1, 'the first change is announced at once');
+    await until(() => heard.length === 1, 'the first change is announced at once', interval / 2);
     for (let i = 0; i < 20; i++) changes.changed();
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(heard.length, 1, 'the burst waits for the end of the interval');
-    await new Promise((r) => setTimeout(r, 400));
-    assert.equal(heard.length, 2, 'one notice for the burst');
-    assert.equal(heard[1]!.source, 'ingest');
+    await until(() => heard.length === 2, 'a notice for the burst', interval * 3);
+    assert.ok(
+      heard[1]!.at - started >= interval * 0.95,
+      `the burst waited for the end of the interval (${Math.round(heard[1]!.at - started)} ms)`,
+    );
+    assert.equal(heard[1]!.event.source, 'ingest');
     changes.changed();
-    await changes.flush(); // before the interval ends
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(heard.length, 3);
+    await changes.flush(); // long before the interval ends
+    await until(() => heard.length === 3, 'flush sends the pending notice', interval / 2);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(heard.length, 3, 'one notice for the burst, one for the flush');
   } finally {
     listener.disconnect();
   }
