@@ -37,6 +37,12 @@ const schema = z
     SUBGRAPH_MAX_QUEUE: env.int(256, 0),
     /** Longest a fetch waits for its turn before its request is answered 503 OVERLOADED; 0: no bound. */
     SUBGRAPH_MAX_QUEUE_WAIT_MS: env.millis(1000),
+    /** GraphQL HTTP requests executed at once, at most; more wait for their turn. */
+    GATEWAY_MAX_IN_FLIGHT: env.int(128, 1),
+    /** GraphQL HTTP requests waiting, at most; beyond it a request is answered 503 OVERLOADED at once. */
+    GATEWAY_MAX_QUEUE: env.int(2048, 0),
+    /** Longest a request waits for its turn before it is answered 503 OVERLOADED; 0: no bound but its deadline. */
+    GATEWAY_MAX_QUEUE_WAIT_MS: env.millis(500),
     /** `development` serves Sandbox and introspection and allows auth off by default; `production` does not. */
     TONEGRAPH_ENV: z.enum(['development', 'production']).default('development'),
     LOG_LEVEL: env.logLevel(),

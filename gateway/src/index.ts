@@ -56,6 +56,11 @@ const gateway = createServer({
     maxQueue: config.SUBGRAPH_MAX_QUEUE,
     maxWaitMs: config.SUBGRAPH_MAX_QUEUE_WAIT_MS,
   },
+  entryAdmission: {
+    maxConcurrent: config.GATEWAY_MAX_IN_FLIGHT,
+    maxQueue: config.GATEWAY_MAX_QUEUE,
+    maxWaitMs: config.GATEWAY_MAX_QUEUE_WAIT_MS,
+  },
   ...(config.GATEWAY_RESPONSE_CACHE && redis
     ? {
         responseCache: {

@@ -23,6 +23,11 @@ import {
 import { batchLimit, bodyErrors } from './limits/http.ts';
 import { DEFAULT_LIMITS, type OperationLimits, checkOperationLimits } from './limits/operation-limits.ts';
 import { limitsPlugin } from './limits/plugin.ts';
+import {
+  DEFAULT_ENTRY_ADMISSION,
+  entryAdmission,
+  type EntryAdmissionOptions,
+} from './limits/entry-admission.ts';
 import { getQueriesWithoutPreflight, requestErrorsAs200ForJson } from './http-conformance.ts';
 import { mountHealth } from './observability/health.ts';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
@@ -81,6 +86,12 @@ export interface GatewayDeps {
    * (subgraph-traffic/admission.ts); defaults 64 in flight, 256 queued, 1000 ms wait; `false` turns it off.
    */
   readonly admission?: Partial<Pick<AdmissionOptions, 'maxConcurrent' | 'maxQueue' | 'maxWaitMs'>> | false;
+  /**
+   * Bounded GraphQL HTTP requests in execution and waiting, shedding with 503
+   * OVERLOADED on arrival (limits/entry-admission.ts); defaults 128, 2048, 500 ms; `false` turns it off.
+   */
+  readonly entryAdmission?:
+    Partial<Pick<EntryAdmissionOptions, 'maxConcurrent' | 'maxQueue' | 'maxWaitMs'>> | false;
   /**
    * Whole-response cache for queries, dropped on change notices from ingest
    * and the gateways (needs `redis`); off when absent. See response-cache.ts.
@@ -346,6 +357,16 @@ export function createServer(deps: GatewayDeps): Gateway {
       await apollo.start();
       app.use(
         GRAPHQL_PATH,
+        ...(deps.entryAdmission === false
+          ? []
+          : [
+              entryAdmission({
+                ...DEFAULT_ENTRY_ADMISSION,
+                ...deps.entryAdmission,
+                registry: metrics.registry,
+                deadlineOf: () => currentRequest()?.deadline,
+              }),
+            ]),
         getQueriesWithoutPreflight,
         express.json({ limit: limits.maxBodyBytes }),
         batchLimit(limits.maxBatch, (code) => metrics.reject(code)),

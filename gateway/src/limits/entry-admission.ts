@@ -1,0 +1,87 @@
+import type { RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
+import { OverloadedError } from '../subgraph-traffic/admission.ts';
+import { counterOf, gaugeOf } from '../subgraph-traffic/fetch.ts';
+import { createAdmissionQueue, Shed } from './admission-queue.ts';
+
+export interface EntryAdmissionOptions {
+  /** GraphQL HTTP requests being executed at once, at most; more wait. Default 128. */
+  readonly maxConcurrent: number;
+  /** Requests waiting, at most; one more is answered 503 at once. Default 2048. */
+  readonly maxQueue: number;
+  /** Longest a request waits for its turn, in ms (shed at once if it would wait longer at the current pace). Default 500. */
+  readonly maxWaitMs: number;
+  /** The request's deadline (a `performance.now()` time), if it has one. */
+  readonly deadlineOf: () => number | undefined;
+  readonly registry: Registry;
+}
+
+export const DEFAULT_ENTRY_ADMISSION = { maxConcurrent: 128, maxQueue: 2048, maxWaitMs: 500 } as const;
+
+/**
+ * Admission of GraphQL HTTP requests as they arrive, before their body is
+ * parsed: with a thousand clients at once, every admitted request shared
+ * the gateway's one thread with all the others, each took seconds, and
+ * clients timed out although each subgraph's queue was bounded. Only
+ * `maxConcurrent` requests run; the rest wait in a bounded queue and are
+ * answered HTTP 503 `OVERLOADED` with `Retry-After` when they cannot start
+ * within `maxWaitMs` — a cheap answer that costs the running requests
+ * nothing. A waiting request whose client leaves is dropped.
+ */
+export function entryAdmission(options: EntryAdmissionOptions): RequestHandler {
+  const { registry } = options;
+  const inFlight = gaugeOf(
+    registry,
+    'tonegraph_gateway_requests_in_flight',
+    'GraphQL HTTP requests being executed',
+    [],
+  );
+  const queued = gaugeOf(
+    registry,
+    'tonegraph_gateway_requests_queued',
+    'GraphQL HTTP requests waiting for admission',
+    [],
+  );
+  const shed = counterOf(
+    registry,
+    'tonegraph_gateway_requests_shed_total',
+    'GraphQL HTTP requests answered 503 OVERLOADED on arrival, by reason (queue_full, expected_wait, waited, deadline)',
+    ['reason'],
+  );
+  const cancelled = counterOf(
+    registry,
+    'tonegraph_gateway_requests_cancelled_total',
+    'GraphQL HTTP requests whose client left while waiting for admission',
+    [],
+  );
+  const queue = createAdmissionQueue({ ...options, onQueued: (delta) => queued.inc(delta) });
+
+  return (req, res, next) => {
+    const left = new AbortController();
+    let release: (() => void) | undefined;
+    let closed = false;
+    res.once('close', () => {
+      closed = true;
+      if (!release) return left.abort(new Error('client left'));
+      inFlight.dec();
+      release();
+    });
+    queue.enter({ deadline: options.deadlineOf(), signal: left.signal }).then(
+      (admitted) => {
+        if (closed) return admitted();
+        release = admitted;
+        inFlight.inc();
+        next();
+      },
+      (error: unknown) => {
+        if (!(error instanceof Shed)) return cancelled.inc();
+        shed.inc({ reason: error.reason });
+        const refused = new OverloadedError(undefined, error.reason, error.retryAfter);
+        res
+          .status(503)
+          .set('retry-after', String(error.retryAfter))
+          .json({ errors: [refused.toJSON()] });
+      },
+    );
+  };
+}
