@@ -15,6 +15,8 @@ const schema = servicesSchema.pick({ MONGO_URL: true, REDIS_URL: true }).extend(
    * the analyser this build ships, which is what ingest stores.
    */
   ANALYZER_VERSION: z.string().min(1).default(ANALYZER_VERSION),
+  /** Longest a database read for a GraphQL request may run, in ms (MongoDB `maxTimeMS`); 0: no bound. */
+  ANALYSIS_QUERY_TIMEOUT_MS: env.millis(10_000),
   PORT: env.port(4002),
   /** Subgraphs are reached through the gateway only: loopback by default. */
   HOST: z.string().default('127.0.0.1'),

@@ -13,7 +13,10 @@ lifecycle.handleSignals();
 
 const mongo = await connectMongo(config.MONGO_URL, { poolSize: config.MONGO_POOL_SIZE });
 lifecycle.defer('mongodb', () => mongo.close());
-const store = createAnalysisStore(mongo.db(config.MONGO_DB), { analyzerVersion: config.ANALYZER_VERSION });
+const store = createAnalysisStore(mongo.db(config.MONGO_DB), {
+  analyzerVersion: config.ANALYZER_VERSION,
+  queryTimeMs: config.ANALYSIS_QUERY_TIMEOUT_MS,
+});
 await store.ensureSchema(log);
 
 // Opens two connections to REDIS_URL: one in subscriber mode cannot publish.

@@ -30,13 +30,18 @@ export function findByTempo(
     const { bpm, id } = args.after;
     filter.$or = [{ 'tempo.bpm': { $gt: bpm } }, { 'tempo.bpm': bpm, _id: { $gt: id } }];
   }
-  return store.tracks.find(filter).sort({ 'tempo.bpm': 1, _id: 1 }).limit(args.limit).toArray();
+  return store.tracks.find(filter, store.reads).sort({ 'tempo.bpm': 1, _id: 1 }).limit(args.limit).toArray();
 }
 
 /** Tracks with `min <= bpm <= max`, from the counters (see stats.ts). */
 export const countByTempo = (store: AnalysisStore, min: number, max: number) =>
-  countTempoRange(store.stats, min, max, (from, below) =>
-    store.tracks.countDocuments({ 'tempo.bpm': { $gte: from, $lte: max, $lt: below } }),
+  countTempoRange(
+    store.stats,
+    min,
+    max,
+    (from, below) =>
+      store.tracks.countDocuments({ 'tempo.bpm': { $gte: from, $lte: max, $lt: below } }, store.reads),
+    store.reads,
   );
 
 export interface HarmonicCandidate {
@@ -61,11 +66,11 @@ export async function findHarmonicCandidates(
     neighbours[relation].flatMap((camelot) => {
       const base = { 'key.camelot': camelot, _id: { $ne: args.excludeId } };
       const above = store.tracks
-        .find({ ...base, 'tempo.bpm': { $gte: args.bpm, $lte: args.maxBpm } })
+        .find({ ...base, 'tempo.bpm': { $gte: args.bpm, $lte: args.maxBpm } }, store.reads)
         .sort({ 'tempo.bpm': 1, _id: 1 })
         .limit(args.limit);
       const below = store.tracks
-        .find({ ...base, 'tempo.bpm': { $gte: args.minBpm, $lt: args.bpm } })
+        .find({ ...base, 'tempo.bpm': { $gte: args.minBpm, $lt: args.bpm } }, store.reads)
         .sort({ 'tempo.bpm': -1, _id: 1 })
         .limit(args.limit);
       return [above, below].map(async (cursor) =>
@@ -91,15 +96,20 @@ export async function findAlbumGainInputs(
   const tracks = await store.tracks
     .find(
       { albumId: { $in: [...albumIds] }, status: 'done' },
-      { projection: { albumId: 1, contentHash: 1, analyzerVersion: 1, 'replayGain.trackPeak': 1 } },
+      {
+        ...store.reads,
+        projection: { albumId: 1, contentHash: 1, analyzerVersion: 1, 'replayGain.trackPeak': 1 },
+      },
     )
     .toArray();
   const ids = [...new Set(tracks.map((t) => `${t.contentHash}:${t.analyzerVersion}`))];
   if (ids.length === 0) return [];
   const histograms = new Map(
-    (await store.data.find({ _id: { $in: ids } }, { projection: { gatingHistogram: 1 } }).toArray()).map(
-      (a) => [a._id, decodeHistogram(a.gatingHistogram)],
-    ),
+    (
+      await store.data
+        .find({ _id: { $in: ids } }, { ...store.reads, projection: { gatingHistogram: 1 } })
+        .toArray()
+    ).map((a) => [a._id, decodeHistogram(a.gatingHistogram)]),
   );
   return tracks.flatMap((t) => {
     const gatingHistogram = histograms.get(`${t.contentHash}:${t.analyzerVersion}`);
@@ -115,7 +125,7 @@ export async function findWaveforms(
   analysisIds: readonly string[],
 ): Promise<Map<string, readonly Waveform[]>> {
   const docs = await store.data
-    .find({ _id: { $in: [...analysisIds] } }, { projection: { waveforms: 1 } })
+    .find({ _id: { $in: [...analysisIds] } }, { ...store.reads, projection: { waveforms: 1 } })
     .toArray();
   return new Map(docs.map((d) => [d._id, d.waveforms.map(decodeWaveform)]));
 }
@@ -129,7 +139,7 @@ export interface Stats {
 
 /** Counts per status, per integer BPM and per key: one counters document (see stats.ts). */
 export async function computeStats(store: AnalysisStore, libraryId: string | null): Promise<Stats> {
-  const doc = await store.stats.findOne({ _id: libraryId ? libraryStatsId(libraryId) : ALL });
+  const doc = await store.stats.findOne({ _id: libraryId ? libraryStatsId(libraryId) : ALL }, store.reads);
   const byStatus = { pending: 0, analyzing: 0, done: 0, failed: 0 };
   for (const status of Object.keys(byStatus) as AnalysisStatus[])
     byStatus[status] = Math.max(0, doc?.status?.[status] ?? 0);

@@ -17,6 +17,7 @@ import { createSubgraphAuth } from '@tonegraph/subgraph-auth';
 import type { Context } from './context.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers } from './resolvers/index.ts';
+import { queryTimeoutError } from './errors.ts';
 import type { AnalysisStore } from './store.ts';
 
 const sdlFile = new URL('../../../schema/analysis.graphql', import.meta.url);
@@ -63,9 +64,11 @@ export async function createServer(deps: AnalysisDeps): Promise<AnalysisServer> 
   });
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const ws = useServer({ schema, context, onConnect: auth.onConnect }, wsServer);
+  const formatInternal = createErrorFormatter(log);
   const apollo = new ApolloServer<Context>({
     schema,
-    formatError: createErrorFormatter(log),
+    formatError: (formatted, error) =>
+      queryTimeoutError(formatted, error) ?? formatInternal(formatted, error),
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

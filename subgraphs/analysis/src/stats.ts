@@ -169,17 +169,18 @@ export async function countTempoRange(
   min: number,
   max: number,
   countExact: (from: number, below: number) => Promise<number>,
+  reads: { readonly maxTimeMS?: number } = {},
 ): Promise<number> {
   const inside = (lo: number, hi: number) => lo >= min && hi <= max;
   const outside = (lo: number, hi: number) => hi <= min || lo > max;
   let total = 0;
   const partial: number[] = [];
-  for (const [bpm, n] of bpmCounts(await stats.findOne({ _id: ALL }, { projection: { bpm: 1 } }))) {
+  for (const [bpm, n] of bpmCounts(await stats.findOne({ _id: ALL }, { ...reads, projection: { bpm: 1 } }))) {
     if (inside(bpm, bpm + 1)) total += n;
     else if (!outside(bpm, bpm + 1)) partial.push(bpm);
   }
   if (partial.length === 0) return total;
-  const fine = await stats.find({ _id: { $in: partial.map(fineStatsId) } }).toArray();
+  const fine = await stats.find({ _id: { $in: partial.map(fineStatsId) } }, reads).toArray();
   const exact: Promise<number>[] = [];
   for (const doc of fine) {
     const bpm = Number(doc._id.slice('bpm:'.length));

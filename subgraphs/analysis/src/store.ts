@@ -27,6 +27,11 @@ export type {
 export interface AnalysisStoreOptions {
   /** The analyser version results are stored and looked up under; a new one re-analyses everything. */
   readonly analyzerVersion: string;
+  /**
+   * Longest a read the subgraph serves may run on the server, in ms
+   * (`maxTimeMS` on each command; past it the server stops it); 0 or absent: no bound.
+   */
+  readonly queryTimeMs?: number;
 }
 
 /** A catalog track and the audio content it currently points at. */
@@ -61,6 +66,8 @@ export interface ImportItem {
 /** Reads and writes of the analysis database; every write is idempotent. */
 export interface AnalysisStore {
   readonly analyzerVersion: string;
+  /** Options for the reads the subgraph serves (`maxTimeMS` when a query time bound is set). */
+  readonly reads: { readonly maxTimeMS?: number };
   readonly tracks: Collection<TrackDocument>;
   /** Small: what was measured, without waveforms and histogram. */
   readonly analyses: Collection<AnalysisDocument>;
@@ -179,7 +186,11 @@ function split(_id: string, contentHash: string, analysis: TrackAnalysis) {
 /** Items written per bulk command by importAnalyses. */
 const IMPORT_BATCH = 500;
 
-export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOptions): AnalysisStore {
+export function createAnalysisStore(
+  db: Db,
+  { analyzerVersion, queryTimeMs }: AnalysisStoreOptions,
+): AnalysisStore {
+  const reads = queryTimeMs ? { maxTimeMS: queryTimeMs } : {};
   const tracks = db.collection<TrackDocument>('tracks');
   const analyses = db.collection<AnalysisDocument>('analyses');
   const data = db.collection<AnalysisDataDocument>('analysis_data');
@@ -262,6 +273,7 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
 
   return {
     analyzerVersion,
+    reads,
     tracks,
     analyses,
     data,
@@ -388,7 +400,7 @@ export function createAnalysisStore(db: Db, { analyzerVersion }: AnalysisStoreOp
     },
 
     findTracks(trackIds) {
-      return tracks.find({ _id: { $in: [...trackIds] } }).toArray();
+      return tracks.find({ _id: { $in: [...trackIds] } }, reads).toArray();
     },
 
     async importAnalyses(items) {

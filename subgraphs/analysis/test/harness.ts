@@ -35,7 +35,7 @@ export interface StoreFixture {
   close(): Promise<void>;
 }
 
-export async function createStoreFixture(analyzerVersion = '1'): Promise<StoreFixture> {
+export async function createStoreFixture(analyzerVersion = '1', queryTimeMs?: number): Promise<StoreFixture> {
   const client = await connectMongo(testServices().MONGO_URL, { poolSize: 5, monitorCommands: true });
   const db = client.db(isolation().mongoDb);
   const commands: { name: string; collection: unknown }[] = [];
@@ -43,7 +43,7 @@ export async function createStoreFixture(analyzerVersion = '1'): Promise<StoreFi
     if (!PLUMBING.has(e.commandName) && e.databaseName === db.databaseName)
       commands.push({ name: e.commandName, collection: e.command[e.commandName] });
   });
-  const store = createAnalysisStore(db, { analyzerVersion });
+  const store = createAnalysisStore(db, { analyzerVersion, ...(queryTimeMs ? { queryTimeMs } : {}) });
   await store.ensureSchema();
   return {
     client,
@@ -71,9 +71,9 @@ export interface Harness extends StoreFixture {
   ): Promise<GraphQLResponse<T>>;
 }
 
-/** An analysis subgraph on port 0 over a fresh database of its own. */
-export async function startAnalysis(): Promise<Harness> {
-  const fixture = await createStoreFixture();
+/** An analysis subgraph on port 0 over a fresh database of its own (reads bounded by `queryTimeMs` if given). */
+export async function startAnalysis(queryTimeMs?: number): Promise<Harness> {
+  const fixture = await createStoreFixture('1', queryTimeMs);
   const log = createLogger({ service: 'analysis-test', level: 'silent' });
   const redisPrefix = isolation().redisPrefix;
   const pubsub = new RedisPubSub({ connection: testServices().REDIS_URL });

@@ -12,6 +12,8 @@ const schema = servicesSchema
     NEO4J_DATABASE: z.string().optional(),
     /** Bolt connections in the driver's pool (20–50 per the design). */
     NEO4J_POOL_SIZE: env.int(30, 20, 50),
+    /** Neo4j transaction timeout of a GraphQL request's queries, in ms; 0: the server's default. */
+    GRAPH_QUERY_TIMEOUT_MS: env.millis(10_000),
     PORT: env.port(4003),
     /** Subgraphs are reached through the gateway only: loopback by default. */
     HOST: z.string().default('127.0.0.1'),

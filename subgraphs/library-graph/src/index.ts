@@ -26,6 +26,7 @@ const server = await createServer({
   database: config.NEO4J_DATABASE,
   log,
   subgraphSecret: config.SUBGRAPH_SECRET,
+  queryTimeoutMs: config.GRAPH_QUERY_TIMEOUT_MS,
 });
 lifecycle.defer('http', () => server.stop());
 

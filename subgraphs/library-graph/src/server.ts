@@ -24,6 +24,11 @@ export interface LibraryGraphDeps {
   readonly log: Logger;
   /** The gateway's signature (SUBGRAPH_SECRET); unset: unsigned requests are accepted (development). */
   readonly subgraphSecret?: string | undefined;
+  /**
+   * Neo4j transaction timeout of every query a request runs, in ms (the
+   * server terminates a transaction past it); 0 or absent: the server's default.
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 export interface LibraryGraphServer {
@@ -37,6 +42,7 @@ export interface LibraryGraphServer {
 interface Context {
   readonly executionContext: Driver;
   readonly sessionConfig?: { readonly database: string };
+  readonly transaction?: { readonly timeout: number };
 }
 
 /** Builds the library-graph subgraph: /graphql, /health and /ready on one HTTP server. */
@@ -79,6 +85,7 @@ export async function createServer(deps: LibraryGraphDeps): Promise<LibraryGraph
     Promise.resolve({
       executionContext: driver,
       ...(deps.database ? { sessionConfig: { database: deps.database } } : {}),
+      ...(deps.queryTimeoutMs ? { transaction: { timeout: deps.queryTimeoutMs } } : {}),
     });
   app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context }));
 
