@@ -75,6 +75,10 @@ interface Phase {
   p50: number;
   p95: number;
   p99: number;
+  /** Slowest answer, ms; answers (any status) slower than 1 s; answers 503 (shed). */
+  max: number;
+  overOneSecond: number;
+  shed: number;
   /** Transport errors and timeouts, non-2xx answers, and 200s with GraphQL `errors`. */
   errors: number;
   timeouts: number;
@@ -260,8 +264,10 @@ async function run(
         error ? reject(new Error('autocannon failed', { cause: error })) : resolve(result),
     );
   });
-  instance!.on('response', (_client, _status, _bytes, responseTime) => {
+  let shed = 0;
+  instance!.on('response', (_client, status, _bytes, responseTime) => {
     latencies.push(responseTime);
+    if (status === 503) shed++;
   });
   const result = await finished;
   const elapsed = (performance.now() - t0) / 1000;
@@ -269,6 +275,7 @@ async function run(
   const cpuMs = (i: number) =>
     latencies.length ? ((cpuAfter[i]! - cpuBefore[i]!) * 1000) / latencies.length : NaN;
   latencies.sort((a, b) => a - b);
+  const slowFrom = latencies.findIndex((ms) => ms > 1000);
   if (firstError) console.log(`  ${t.name}: first GraphQL error: ${firstError}`);
   return {
     target: t.name,
@@ -280,6 +287,9 @@ async function run(
     p50: pct(latencies, 50),
     p95: pct(latencies, 95),
     p99: pct(latencies, 99),
+    max: latencies.at(-1) ?? NaN,
+    overOneSecond: slowFrom < 0 ? 0 : latencies.length - slowFrom,
+    shed,
     errors: result.errors + result.non2xx + graphqlErrors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
@@ -300,8 +310,11 @@ const row = (p: Phase, stockRps: number | undefined) => ({
   'p50 ms': p.p50.toFixed(0),
   'p95 ms': p.p95.toFixed(0),
   'p99 ms': p.p99.toFixed(0),
+  'max ms': p.max.toFixed(0),
+  '> 1 s': p.overOneSecond,
   errors: p.errors,
   'of which timeouts': p.timeouts,
+  '503 shed': p.shed,
   'gw CPU ms/req': p.gatewayCpuMsPerRequest ? p.gatewayCpuMsPerRequest.toFixed(1) : '–',
   'subgraphs CPU ms/req': (p.catalogCpuMsPerRequest + p.analysisCpuMsPerRequest).toFixed(1),
   'req/s vs stock': stockRps ? (p.rps / stockRps).toFixed(2) : '–',
