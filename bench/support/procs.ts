@@ -2,7 +2,7 @@
 // `npm start` runs them, and reading their memory and the machine's load.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -96,6 +96,36 @@ export async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime at 100 ticks/s
+}
+
+/**
+ * CPU seconds used so far by every process of the machine, summed by the
+ * first component whose pattern matches its command line (`this process`
+ * for the benchmark itself, `other` for the rest). Two readings around a
+ * phase say which process spent the machine's CPU on it.
+ */
+export async function cpuByComponent(
+  components: Readonly<Record<string, RegExp>>,
+): Promise<Map<string, number>> {
+  const totals = new Map<string, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const [cmdline, seconds] = await Promise.all([
+        readFile(`/proc/${entry}/cmdline`, 'utf8'),
+        cpuSeconds(Number(entry)),
+      ]);
+      const command = cmdline.replaceAll('\0', ' ');
+      const name =
+        Number(entry) === process.pid
+          ? 'this process'
+          : (Object.entries(components).find(([, pattern]) => pattern.test(command))?.[0] ?? 'other');
+      totals.set(name, (totals.get(name) ?? 0) + seconds);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return totals;
 }
 
 /** The 1-minute load average, formatted. */

@@ -86,6 +86,8 @@ export interface Load {
   /** Transport errors, timeouts, non-2xx and answers with GraphQL `errors`. */
   readonly errors: number;
   readonly firstError?: string;
+  /** CPU ms the machine spent per answered request, by process (gateway, catalog, ferretdb …). */
+  readonly cpuMsPerPage?: Readonly<Record<string, number>>;
 }
 
 /**

@@ -4,13 +4,25 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { createAnalysisStore, type TrackLink } from '@tonegraph/analysis/store';
 import { ANALYZER_VERSION } from '@tonegraph/audio-analysis';
-import { type Proc } from './procs.ts';
+import { cpuByComponent, type Proc } from './procs.ts';
 import type { SeededCatalog, SeededTrack } from './scale-catalog.ts';
 import { prng } from './scale-data.ts';
 import { load, series, settle, type BodyOf, type Series } from './scale-measure.ts';
 import { pool, seedAnalysisStore } from './scale-seed.ts';
 import { dbStats, type StoreVariant } from './scale-stores.ts';
 import type { MeasuredRow } from './scale-table.ts';
+
+/** What the machine's processes are, for the CPU spent per list page. */
+const COMPONENTS = {
+  gateway: /gateway\/src\/index\.ts/,
+  catalog: /subgraphs\/catalog\//,
+  analysis: /subgraphs\/analysis\//,
+  'library-graph': /subgraphs\/library-graph\//,
+  ferretdb: /ferretdb/,
+  neo4j: /tonegraph-neo4j/,
+  postgresql: /^postgres/,
+  redis: /redis-server/,
+};
 
 const ENTITIES = `query Entities($representations: [_Any!]!) { _entities(representations: $representations) {
   ... on Track { id analysis { tempo { bpm } key { camelot } loudness { integratedLufs } } } } }`;
@@ -177,14 +189,31 @@ export async function measureVariant(
     let gatewayLoad;
     if (sequential.timedOutAfterMs === undefined) {
       await settle(busy);
-      gatewayLoad = await load(gateway.url, json, shared.listBody(1e6 + rnd.int(1e6)), {
+      const cpuBefore = await cpuByComponent(COMPONENTS);
+      const measured = await load(gateway.url, json, shared.listBody(1e6 + rnd.int(1e6)), {
         connections: options.connections,
         seconds: options.duration,
         capMs: options.capMs,
       });
+      const cpuAfter = await cpuByComponent(COMPONENTS);
+      // Where the machine's CPU went, per list page answered.
+      const cpuMsPerPage = Object.fromEntries(
+        [...cpuAfter]
+          .map(
+            ([name, s]) =>
+              [name, ((s - (cpuBefore.get(name) ?? 0)) * 1000) / Math.max(1, measured.requests)] as const,
+          )
+          .filter(([, ms]) => ms >= 0.5)
+          .sort((a, b) => b[1] - a[1])
+          .map(([name, ms]) => [name, Math.round(ms * 10) / 10]),
+      );
+      gatewayLoad = { ...measured, cpuMsPerPage };
       log(
         `${v.name} gateway load: ${gatewayLoad.rps.toFixed(1)} req/s, p95 ${gatewayLoad.p95.toFixed(0)} ms, ` +
-          `${gatewayLoad.errors} errors${gatewayLoad.firstError ? `: ${gatewayLoad.firstError}` : ''}`,
+          `${gatewayLoad.errors} errors${gatewayLoad.firstError ? `: ${gatewayLoad.firstError}` : ''}; CPU ms per page: ` +
+          Object.entries(cpuMsPerPage)
+            .map(([name, ms]) => `${name} ${ms}`)
+            .join(', '),
       );
     }
     await settle(busy);
