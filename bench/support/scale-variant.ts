@@ -20,7 +20,7 @@ const COMPONENTS = {
   'library-graph': /subgraphs\/library-graph\//,
   ferretdb: /ferretdb/,
   neo4j: /tonegraph-neo4j/,
-  postgresql: /^postgres/,
+  postgresql: /^postgres|\/bin\/postgres /,
   redis: /redis-server/,
 };
 
