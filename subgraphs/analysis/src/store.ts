@@ -1,6 +1,5 @@
 import { MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
 import type { Logger } from '@tonegraph/logger';
-import { encodeHistogram, encodeWaveform } from './compact.ts';
 import {
   SUMMARY_FIELDS,
   analysisId,
@@ -11,6 +10,7 @@ import {
   type TrackAnalysis,
   type TrackDocument,
 } from './documents.ts';
+import { applied, doneFields, importAnalyses, requireHash, split } from './import.ts';
 import { ensureSchema } from './schema.ts';
 import { bulkWriteRacingUpserts, createGroupCommit } from './group-commit.ts';
 import { createStatsWriter, statsDelta, type StatsDocument } from './stats.ts';
@@ -119,14 +119,8 @@ export interface AnalysisStore {
   importAnalyses(items: readonly ImportItem[]): Promise<void>;
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
 /** Longest failure reason kept; a stack trace is not a reason. */
 const MAX_REASON = 2000;
-
-function requireHash(contentHash: string): void {
-  if (!SHA256.test(contentHash))
-    throw new TypeError(`content hash must be lowercase hex SHA-256: ${contentHash}`);
-}
 
 const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === 11000;
 
@@ -159,32 +153,6 @@ interface WaitingDocument {
   readonly _id: string;
   readonly trackIds: string[];
 }
-
-/** The fields of a track document after `update` (a `$set` and/or `$unset`) is applied to `before`. */
-function applied(
-  before: TrackDocument | null,
-  id: string,
-  update: { $set?: Partial<TrackDocument>; $unset?: Record<string, ''> },
-): TrackDocument {
-  const after: Record<string, unknown> = { ...(before ?? { _id: id }), ...update.$set };
-  for (const field of Object.keys(update.$unset ?? {})) delete after[field];
-  return after as unknown as TrackDocument;
-}
-
-/** Splits an analysis into its small document and its compact data. */
-function split(_id: string, contentHash: string, analysis: TrackAnalysis) {
-  const { waveforms, gatingHistogram, ...measured } = analysis;
-  const summary: AnalysisDocument = { ...measured, _id, contentHash, analyzedAt: new Date() };
-  const data: AnalysisDataDocument = {
-    _id,
-    waveforms: waveforms.map(encodeWaveform),
-    gatingHistogram: encodeHistogram(gatingHistogram),
-  };
-  return { summary, data };
-}
-
-/** Items written per bulk command by importAnalyses. */
-const IMPORT_BATCH = 500;
 
 export function createAnalysisStore(
   db: Db,
@@ -246,17 +214,8 @@ export function createAnalysisStore(
     const ops: AnyBulkWriteOperation<TrackDocument>[] = [];
     const changes: { before: TrackDocument | null; after: TrackDocument }[] = [];
     for (const { link, summary } of byTrack.values()) {
-      const { trackId, contentHash, libraryId, albumId } = link;
-      const $set: Partial<TrackDocument> = {
-        contentHash,
-        libraryId,
-        albumId,
-        ...summary,
-        status: 'done',
-        error: null,
-        analyzerVersion,
-        updatedAt: new Date(),
-      };
+      const { trackId } = link;
+      const $set = doneFields(link, summary, analyzerVersion);
       ops.push({ updateOne: { filter: { _id: trackId }, update: { $set }, upsert: true } });
       const previous = before.get(trackId) ?? null;
       changes.push({ before: previous, after: applied(previous, trackId, { $set }) });
@@ -403,62 +362,6 @@ export function createAnalysisStore(
       return tracks.find({ _id: { $in: [...trackIds] } }, reads).toArray();
     },
 
-    async importAnalyses(items) {
-      for (let i = 0; i < items.length; i += IMPORT_BATCH) {
-        const batch = items.slice(i, i + IMPORT_BATCH);
-        const contents = new Map<string, ReturnType<typeof split>>();
-        for (const { link, analysis } of batch) {
-          requireHash(link.contentHash);
-          if (analysis.analyzerVersion !== analyzerVersion)
-            throw new TypeError(
-              `analysis is from analyser ${analysis.analyzerVersion}, not ${analyzerVersion}`,
-            );
-          const _id = analysisId(link.contentHash, analyzerVersion);
-          if (!contents.has(_id)) contents.set(_id, split(_id, link.contentHash, analysis));
-        }
-        const parts = [...contents.values()];
-        await data.bulkWrite(
-          parts.map(({ data: d }) => ({
-            updateOne: { filter: { _id: d._id }, update: { $setOnInsert: d }, upsert: true },
-          })),
-          { ordered: false },
-        );
-        await analyses.bulkWrite(
-          parts.map(({ summary }) => ({
-            updateOne: { filter: { _id: summary._id }, update: { $setOnInsert: summary }, upsert: true },
-          })),
-          { ordered: false },
-        );
-        // The summaries as stored (an earlier import's analysedAt wins), then the tracks.
-        const stored = new Map(
-          (await analyses.find({ _id: { $in: [...contents.keys()] } }).toArray()).map((a) => [a._id, a]),
-        );
-        const ids = batch.map((b) => b.link.trackId);
-        const before = new Map((await tracks.find({ _id: { $in: ids } }).toArray()).map((t) => [t._id, t]));
-        const changes: { before: TrackDocument | null; after: TrackDocument }[] = [];
-        const ops: AnyBulkWriteOperation<TrackDocument>[] = [];
-        for (const { link } of batch) {
-          const summary = stored.get(analysisId(link.contentHash, analyzerVersion));
-          if (!summary)
-            throw new Error(`analysis of ${link.contentHash} vanished while it was being imported`);
-          const $set: Partial<TrackDocument> = {
-            contentHash: link.contentHash,
-            libraryId: link.libraryId,
-            albumId: link.albumId,
-            ...toSummary(summary),
-            status: 'done',
-            error: null,
-            analyzerVersion,
-            updatedAt: new Date(),
-          };
-          const previous = before.get(link.trackId) ?? null;
-          changes.push({ before: previous, after: applied(previous, link.trackId, { $set }) });
-          before.set(link.trackId, applied(previous, link.trackId, { $set }));
-          ops.push({ updateOne: { filter: { _id: link.trackId }, update: { $set }, upsert: true } });
-        }
-        await tracks.bulkWrite(ops, { ordered: true });
-        await counters.apply(statsDelta(changes));
-      }
-    },
+    importAnalyses: (items) => importAnalyses({ tracks, analyses, data, counters, analyzerVersion }, items),
   };
 }
