@@ -178,6 +178,11 @@ function sseAuth(authenticator: Authenticator, metrics: GatewayMetrics): Request
   };
 }
 
+/** A request for /graphql itself (queries over GET or POST), not the SSE stream or any other route. */
+const isGraphqlRequest = (url: string | undefined) =>
+  url !== undefined &&
+  (url === GRAPHQL_PATH || url.startsWith(`${GRAPHQL_PATH}?`) || url === `${GRAPHQL_PATH}/`);
+
 /** Never compress event streams: gzip would hold events back until its buffer fills. */
 const shouldCompress = (req: express.Request, res: express.Response) =>
   !req.path.startsWith(SSE_PATH) &&
@@ -273,7 +278,20 @@ export function createServer(deps: GatewayDeps): Gateway {
 
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createHttpServer(app);
+  const entry =
+    deps.entryAdmission === false
+      ? undefined
+      : entryAdmission({
+          ...DEFAULT_ENTRY_ADMISSION,
+          ...deps.entryAdmission,
+          registry: metrics.registry,
+          deadlineOf: () => currentRequest()?.deadline,
+        });
+  // GraphQL requests that would be refused anyway are answered before express sees them.
+  const httpServer = createHttpServer((req, res) => {
+    if (entry && isGraphqlRequest(req.url) && entry.refuseEarly(req, res)) return;
+    app(req, res);
+  });
   subscriptions.listen(httpServer, GRAPHQL_PATH);
   // Not around SSE streams: they outlive any deadline, and their event fetches (and the upstream socket
   // an SSE request may open) would inherit the request's scope — its signal would abort them all.
@@ -357,16 +375,7 @@ export function createServer(deps: GatewayDeps): Gateway {
       await apollo.start();
       app.use(
         GRAPHQL_PATH,
-        ...(deps.entryAdmission === false
-          ? []
-          : [
-              entryAdmission({
-                ...DEFAULT_ENTRY_ADMISSION,
-                ...deps.entryAdmission,
-                registry: metrics.registry,
-                deadlineOf: () => currentRequest()?.deadline,
-              }),
-            ]),
+        ...(entry ? [entry.middleware] : []),
         getQueriesWithoutPreflight,
         express.json({ limit: limits.maxBodyBytes }),
         batchLimit(limits.maxBatch, (code) => metrics.reject(code)),

@@ -40,6 +40,8 @@ export interface AdmissionQueue {
    * caller leaves while queued.
    */
   enter(admission?: Admission): Promise<() => void>;
+  /** Why a caller arriving now would be shed at once (full queue, too long a wait), if it would. */
+  refusal(): Shed | undefined;
   readonly active: number;
   readonly queued: number;
 }
@@ -97,6 +99,13 @@ export function createAdmissionQueue(options: AdmissionQueueOptions): AdmissionQ
     }
   };
 
+  const refusal = (): Shed | undefined => {
+    if (active < maxConcurrent && queue.size === 0) return undefined;
+    if (queue.size >= maxQueue) return new Shed('queue_full', retryAfter());
+    if (maxWaitMs > 0 && waitMs(queue.size) > maxWaitMs) return new Shed('expected_wait', retryAfter());
+    return undefined;
+  };
+
   return {
     get active() {
       return active;
@@ -104,16 +113,17 @@ export function createAdmissionQueue(options: AdmissionQueueOptions): AdmissionQ
     get queued() {
       return queue.size;
     },
+    refusal,
     async enter({ deadline, signal } = {}) {
       if (active < maxConcurrent && queue.size === 0) {
         active++;
         return release();
       }
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('cancelled');
+      const refused = refusal();
+      if (refused) throw refused;
       const refuse = (reason: ShedReason) => new Shed(reason, retryAfter());
-      if (queue.size >= maxQueue) throw refuse('queue_full');
       const wait = waitMs(queue.size);
-      if (maxWaitMs > 0 && wait > maxWaitMs) throw refuse('expected_wait');
       if (deadline !== undefined && deadline - performance.now() < wait + serviceMs) throw refuse('deadline');
       await new Promise<void>((resolve, reject) => {
         const timer =

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { OverloadedError } from '../subgraph-traffic/admission.ts';
@@ -28,7 +29,35 @@ export const DEFAULT_ENTRY_ADMISSION = { maxConcurrent: 128, maxQueue: 2048, max
  * within `maxWaitMs` — a cheap answer that costs the running requests
  * nothing. A waiting request whose client leaves is dropped.
  */
-export function entryAdmission(options: EntryAdmissionOptions): RequestHandler {
+export interface EntryAdmission {
+  /** Mounted on the GraphQL path: waits for a turn, or answers 503. */
+  readonly middleware: RequestHandler;
+  /**
+   * Before the request reaches express: answers 503 at once, with nothing
+   * but Node's HTTP parsing spent on it, when it would be refused anyway
+   * (queue full, or too long a wait at the current pace). True when it did.
+   * Under a flood of clients that resend at once, refusals are most of the
+   * work, and their cost decides how long every answer waits.
+   */
+  refuseEarly(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
+/** The 503 body and headers of a refused request. */
+function overloaded(refused: Shed) {
+  const body = JSON.stringify({
+    errors: [new OverloadedError(undefined, refused.reason, refused.retryAfter).toJSON()],
+  });
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      'retry-after': String(refused.retryAfter),
+    },
+  };
+}
+
+export function entryAdmission(options: EntryAdmissionOptions): EntryAdmission {
   const { registry } = options;
   const inFlight = gaugeOf(
     registry,
@@ -56,7 +85,7 @@ export function entryAdmission(options: EntryAdmissionOptions): RequestHandler {
   );
   const queue = createAdmissionQueue({ ...options, onQueued: (delta) => queued.inc(delta) });
 
-  return (req, res, next) => {
+  const middleware: RequestHandler = (req, res, next) => {
     const left = new AbortController();
     let release: (() => void) | undefined;
     let closed = false;
@@ -76,12 +105,21 @@ export function entryAdmission(options: EntryAdmissionOptions): RequestHandler {
       (error: unknown) => {
         if (!(error instanceof Shed)) return cancelled.inc();
         shed.inc({ reason: error.reason });
-        const refused = new OverloadedError(undefined, error.reason, error.retryAfter);
-        res
-          .status(503)
-          .set('retry-after', String(error.retryAfter))
-          .json({ errors: [refused.toJSON()] });
+        const { body, headers } = overloaded(error);
+        res.status(503).set(headers).send(body);
       },
     );
+  };
+
+  return {
+    middleware,
+    refuseEarly(req, res) {
+      const refused = queue.refusal();
+      if (!refused) return false;
+      shed.inc({ reason: refused.reason });
+      const { body, headers } = overloaded(refused);
+      res.writeHead(503, headers).end(body);
+      return true;
+    },
   };
 }
