@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { albumReplayGain } from '@tonegraph/audio-analysis';
+import { throwIfAbandoned } from '@tonegraph/request-scope';
 import type { TrackDocument, Waveform } from './documents.ts';
 import { findAlbumGainInputs, findWaveforms, type AlbumGainInput } from './queries.ts';
 import type { AnalysisStore } from './store.ts';
@@ -38,20 +39,28 @@ function albumGain(inputs: readonly AlbumGainInput[]): AlbumGain | null {
   }
 }
 
+/** A DataLoader whose batches are not started for a request the gateway abandoned. */
+function loader<K, V>(batch: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V> {
+  return new DataLoader<K, V>((keys) => {
+    throwIfAbandoned();
+    return batch(keys);
+  });
+}
+
 export function createLoaders(store: AnalysisStore) {
   return {
     /** Track documents (status and summary) by catalog track id. */
-    trackById: new DataLoader<string, TrackDocument | null>(async (ids) => {
+    trackById: loader<string, TrackDocument | null>(async (ids) => {
       const docs = new Map((await store.findTracks(ids)).map((d) => [d._id, d]));
       return ids.map((id) => docs.get(id) ?? null);
     }),
     /** Stored waveforms by analysis id (`<hash>:<version>`); only fetched when a waveform is asked for. */
-    waveformsByAnalysis: new DataLoader<string, readonly Waveform[]>(async (ids) => {
+    waveformsByAnalysis: loader<string, readonly Waveform[]>(async (ids) => {
       const found = await findWaveforms(store, ids);
       return ids.map((id) => found.get(id) ?? []);
     }),
     /** Album ReplayGain by catalog album id, from the gating histograms of its analysed tracks. */
-    albumGainById: new DataLoader<string, AlbumGain | null>(async (albumIds) => {
+    albumGainById: loader<string, AlbumGain | null>(async (albumIds) => {
       const byAlbum = new Map<string, AlbumGainInput[]>();
       for (const input of await findAlbumGainInputs(store, albumIds)) {
         const list = byAlbum.get(input.albumId);

@@ -13,6 +13,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createErrorFormatter } from '@tonegraph/graphql-errors';
 import type { Logger } from '@tonegraph/logger';
+import { abandonedRequests } from '@tonegraph/request-scope';
 import { createSubgraphAuth } from '@tonegraph/subgraph-auth';
 import type { Context } from './context.ts';
 import { createLoaders } from './loaders.ts';
@@ -95,6 +96,8 @@ export async function createServer(deps: AnalysisDeps): Promise<AnalysisServer> 
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
+    // A query the gateway abandoned starts no more store reads (loaders.ts).
+    abandonedRequests,
     expressMiddleware(apollo, { context: () => Promise.resolve(context()) }),
   );
 

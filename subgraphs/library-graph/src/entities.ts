@@ -17,6 +17,7 @@ import {
   type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
+import { throwIfAbandoned } from '@tonegraph/request-scope';
 
 // @neo4j/graphql 7.6 exports only its root; these are the internals its own
 // reference resolver (dist/classes/Subgraph.js) is made of, loaded by file
@@ -86,6 +87,8 @@ function withKeyField(tree: ResolveTree, typename: string): ResolveTree {
 function createLoader(typename: string, context: ComposedContext, info: GraphQLResolveInfo) {
   return new DataLoader<string, Record<string, unknown> | null>(
     async (ids) => {
+      // A query the gateway abandoned starts no more Cypher.
+      throwIfAbandoned();
       const entityAdapter = context.schemaModel.getConcreteEntityAdapter(typename);
       if (!entityAdapter) throw new Error(`no entity named ${typename}`);
       const resolveTree = withKeyField(getNeo4jResolveTree(info), typename);

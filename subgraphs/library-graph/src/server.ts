@@ -8,6 +8,7 @@ import express from 'express';
 import type { Driver } from 'neo4j-driver';
 import { createErrorFormatter } from '@tonegraph/graphql-errors';
 import type { Logger } from '@tonegraph/logger';
+import { abandonedRequests } from '@tonegraph/request-scope';
 import { createSubgraphAuth } from '@tonegraph/subgraph-auth';
 import { batchEntityResolution } from './entities.ts';
 import { buildGraphSchema } from './schema.ts';
@@ -87,7 +88,12 @@ export async function createServer(deps: LibraryGraphDeps): Promise<LibraryGraph
       ...(deps.database ? { sessionConfig: { database: deps.database } } : {}),
       ...(deps.queryTimeoutMs ? { transaction: { timeout: deps.queryTimeoutMs } } : {}),
     });
-  app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context }));
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    abandonedRequests,
+    expressMiddleware(apollo, { context }),
+  );
 
   let stopping: Promise<void> | undefined;
   return {

@@ -1,42 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RequestHandler } from 'express';
 import type postgres from 'postgres';
-
-/** The signal of the HTTP request being served: aborted when its client leaves before the answer. */
-const storage = new AsyncLocalStorage<AbortSignal>();
-
-/** Statement refused because the request it was for has been abandoned. */
-export class RequestAbandonedError extends Error {
-  constructor() {
-    super('the client left; statement not sent');
-    this.name = 'RequestAbandonedError';
-  }
-}
-
-/** A query document (`query …` or `{ … }`); mutations are left to run to their end. */
-const isQuery = (body: unknown) => {
-  const query = (body as { query?: unknown } | null)?.query;
-  return typeof query === 'string' && /^\s*(?:query\b|\{)/.test(query);
-};
-
-/**
- * Runs the rest of a query's request in a scope whose signal aborts when
- * the client (the gateway, which closes its connection when its own client
- * leaves or its deadline passes) goes away before the response is written.
- * Mount it after the body parser: the parser's callback runs outside any
- * scope set before it.
- */
-export const abandonedRequests: RequestHandler = (req, res, next) => {
-  if (!isQuery(req.body)) {
-    next();
-    return;
-  }
-  const controller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort(new RequestAbandonedError());
-  });
-  storage.run(controller.signal, () => next());
-};
+import { RequestAbandonedError, requestSignal } from '@tonegraph/request-scope';
 
 /**
  * The postgres.js client as drizzle sees it, with each statement tied to
@@ -53,7 +16,7 @@ export function cancelWithRequest(sql: postgres.Sql): postgres.Sql {
     get(target, property, receiver) {
       if (property !== 'unsafe') return Reflect.get(target, property, receiver) as unknown;
       return (...args: Parameters<postgres.Sql['unsafe']>) => {
-        const signal = storage.getStore();
+        const signal = requestSignal();
         if (signal?.aborted) throw new RequestAbandonedError();
         const pending = target.unsafe(...args);
         // Not awaited here: postgres.js sends a statement when it is awaited, after drizzle set its mode.
