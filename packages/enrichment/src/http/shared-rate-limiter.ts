@@ -5,7 +5,8 @@ import type { RateLimiter, RateLimitOptions } from './rate-limiter.ts';
 // The same GCRA as the in-process limiter, with the theoretical arrival time
 // in Redis and Redis's clock, so every process reserves from one schedule:
 // MusicBrainz counts requests per client IP, not per process.
-// Returns how long the caller must wait before sending, in milliseconds.
+// Returns how long the caller must wait before sending, in milliseconds, and
+// the slot itself (Redis time, epoch ms).
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -16,7 +17,7 @@ local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 local at = math.max(tat - tolerance, paused, now)
 local next_tat = math.max(tat, at) + interval
 redis.call('SET', KEYS[1], tostring(next_tat), 'PX', math.ceil(next_tat - now + 60000))
-return at - now
+return {at - now, at}
 `;
 
 const PAUSE = `
@@ -41,6 +42,8 @@ export function createSharedRateLimiter(
   key: string,
   { perSecond, burst = 1 }: RateLimitOptions,
   fallback: RateLimiter,
+  /** Told each slot reserved in the shared schedule (epoch ms), before its wait. */
+  onReserve?: (slotAtMs: number) => void,
 ): RateLimiter {
   const interval = 1000 / perSecond;
   const tolerance = interval * (burst - 1);
@@ -50,7 +53,12 @@ export function createSharedRateLimiter(
     async acquire(signal) {
       let wait: number;
       try {
-        wait = Number(await redis.eval(RESERVE, 2, key, pauseKey, interval, tolerance));
+        const [ms, slot] = (await redis.eval(RESERVE, 2, key, pauseKey, interval, tolerance)) as [
+          number,
+          number,
+        ];
+        wait = Number(ms);
+        onReserve?.(Number(slot));
       } catch {
         return fallback.acquire(signal);
       }
