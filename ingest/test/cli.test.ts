@@ -95,7 +95,18 @@ test('status lists the library and its jobs with their errors', async () => {
   assert.match(run.stdout, new RegExp(`music  ONLINE  ${set.tracks.length} tracks  watch OFF`));
   assert.equal(run.stdout.match(/ FULL {2}COMPLETED /g)?.length, 1);
   assert.equal(run.stdout.match(/ INCREMENTAL {2}COMPLETED /g)?.length, 1);
-  assert.match(run.stdout, /metadata: .*truncated/);
+  // Each job lists its newest 5 errors (which 5 depends on the order files
+  // failed in) and says how many more there are.
+  const jobs = run.stdout.split(/\n(?= {2}[0-9a-f]{8}-)/).filter((block) => / COMPLETED /.test(block));
+  assert.equal(jobs.length, 2);
+  const brokenPaths = new Set(broken().map((o) => path.join(set.dir, o.file)));
+  for (const job of jobs) {
+    assert.ok(Number(/ failed (\d+) /.exec(job)?.[1]) > 5, job);
+    const listed = [...job.matchAll(/✗ (.+)\n\s+\w+: \S/g)].map((m) => m[1]!);
+    assert.equal(listed.length, 5, job);
+    for (const p of listed) assert.ok(brokenPaths.has(p), `${p} is a broken file`);
+    assert.match(job, /\n {4}… and [1-9]\d* more \(the newest 5 are shown\)\n?$/);
+  }
 });
 
 test('errors are clear: a path outside the allowed roots, an unreachable API, bad usage', async () => {

@@ -22,7 +22,7 @@ interface StatusData {
         skipped: number;
         createdAt: string;
         library: { name: string };
-        errors: { edges: { node: { path: string; stage: string; reason: string } }[] };
+        errors: { totalCount: number; edges: { node: { path: string; stage: string; reason: string } }[] };
       };
     }[];
   };
@@ -33,7 +33,7 @@ const QUERY = `{
   importJobs(first: 10) {
     edges { node {
       id status mode total processed failed skipped createdAt library { name }
-      errors(first: 5) { edges { node { path stage reason } } }
+      errors(first: 5) { totalCount edges { node { path stage reason } } }
     } }
   }
 }`;
@@ -60,6 +60,8 @@ export async function runStatus(api: Api, out: NodeJS.WriteStream): Promise<numb
     );
     for (const { node } of j.errors.edges)
       out.write(`    ✗ ${node.path}\n      ${node.stage}: ${node.reason}\n`);
+    const more = j.errors.totalCount - j.errors.edges.length;
+    if (more > 0) out.write(`    … and ${more} more (the newest 5 are shown)\n`);
   }
   return 0;
 }
