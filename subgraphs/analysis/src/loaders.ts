@@ -41,7 +41,8 @@ function albumGain(inputs: readonly AlbumGainInput[]): AlbumGain | null {
 
 /** A DataLoader whose batches are not started for a request the gateway abandoned. */
 function loader<K, V>(batch: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V> {
-  return new DataLoader<K, V>((keys) => {
+  // async: the refusal is a rejected batch, not a synchronous throw DataLoader would wrap.
+  return new DataLoader<K, V>(async (keys) => {
     throwIfAbandoned();
     return batch(keys);
   });
