@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { eventually, startGateway, type RunningGateway } from './support.ts';
-import { metricValue, startGatedSubgraph, type GatedSubgraph } from './traffic-support.ts';
+import { askEcho, metricValue, startGatedSubgraph, type GatedSubgraph } from './traffic-support.ts';
 
 let subgraph: GatedSubgraph;
 let gw: RunningGateway;
@@ -23,13 +23,7 @@ after(async () => {
 
 const metric = (name: string, labels: Record<string, string> = {}) =>
   metricValue(gw.gateway.metrics.registry, `tonegraph_gateway_subgraph_fetches_${name}`, labels);
-const echo = (tag: string, signal?: AbortSignal) =>
-  fetch(gw.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'query ($t: String!) { echo(tag: $t) }', variables: { t: tag } }),
-    ...(signal ? { signal } : {}),
-  });
+const echo = (tag: string, signal?: AbortSignal) => askEcho(gw.url, tag, signal);
 
 test('past the queue, requests get 503 OVERLOADED with Retry-After at once; accepted ones complete', async () => {
   subgraph.close();

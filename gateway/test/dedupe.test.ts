@@ -9,7 +9,7 @@ import { createMetrics } from '../src/observability/metrics.ts';
 import { createSubgraphDataSource } from '../src/subgraph-fetch.ts';
 import { deduplicateFetches } from '../src/subgraph-traffic/dedupe.ts';
 import { eventually, post, startGateway, type RunningGateway } from './support.ts';
-import { metricValue, startGatedSubgraph, type GatedSubgraph } from './traffic-support.ts';
+import { askEcho, metricValue, startGatedSubgraph, type GatedSubgraph } from './traffic-support.ts';
 
 const DEDUPLICATED = 'tonegraph_gateway_subgraph_fetches_deduplicated_total';
 let subgraph: GatedSubgraph;
@@ -25,13 +25,7 @@ after(async () => {
 });
 
 const deduplicated = () => metricValue(gw.gateway.metrics.registry, DEDUPLICATED, { subgraph: 'gated' });
-const echo = (tag: string, signal?: AbortSignal) =>
-  fetch(gw.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'query ($t: String!) { echo(tag: $t) }', variables: { t: tag } }),
-    ...(signal ? { signal } : {}),
-  });
+const echo = (tag: string, signal?: AbortSignal) => askEcho(gw.url, tag, signal);
 
 /** Waits until `n` client requests have reached the subgraph or joined a fetch in flight. */
 const arrived = (n: number, before: { requests: number; deduplicated: number }) =>

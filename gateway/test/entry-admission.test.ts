@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import { eventually, startGateway, type RunningGateway } from './support.ts';
-import { metricValue, startGatedSubgraph, type GatedSubgraph } from './traffic-support.ts';
+import { askEcho, metricValue, startGatedSubgraph, type GatedSubgraph } from './traffic-support.ts';
 
 let subgraph: GatedSubgraph;
 const gateways: RunningGateway[] = [];
@@ -32,13 +32,7 @@ async function gatewayWith(maxWaitMs: number) {
   gateways.push(gw);
   const metric = (name: string, labels: Record<string, string> = {}) =>
     metricValue(gw.gateway.metrics.registry, `tonegraph_gateway_requests_${name}`, labels);
-  const echo = (tag: string, signal?: AbortSignal) =>
-    fetch(gw.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'query ($t: String!) { echo(tag: $t) }', variables: { t: tag } }),
-      ...(signal ? { signal } : {}),
-    });
+  const echo = (tag: string, signal?: AbortSignal) => askEcho(gw.url, tag, signal);
   return { metric, echo };
 }
 

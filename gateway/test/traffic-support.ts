@@ -89,6 +89,15 @@ export async function startGatedSubgraph(): Promise<GatedSubgraph> {
   };
 }
 
+/** Asks `echo(tag)` of the gated subgraph through a gateway at `url`. */
+export const askEcho = (url: string, tag: string, signal?: AbortSignal) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: 'query ($t: String!) { echo(tag: $t) }', variables: { t: tag } }),
+    ...(signal ? { signal } : {}),
+  });
+
 /** A metric's value for the given labels (0 when never counted). */
 export async function metricValue(
   registry: Registry,
