@@ -367,6 +367,9 @@ try {
       PORT: String(ports.tonegraph),
       GATEWAY_AUTH: 'off',
       GATEWAY_RESPONSE_CACHE: 'false',
+      // The overload target is an answer or a 503 within 1 s: requests wait at most 500 ms for a turn
+      // (the default waits up to the request's deadline).
+      GATEWAY_MAX_QUEUE_WAIT_MS: '500',
     },
     httpOk(`http://127.0.0.1:${ports.tonegraph}/health`),
     profile,

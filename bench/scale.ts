@@ -12,6 +12,7 @@
 //     [--seed-minutes 45] [--graph-similarity default|fast] [--graph-concurrency 2]
 // --graph-similarity: the library graph's similarity search as the sync does it by default, or
 // narrowed (fast, the default above 10,000 tracks; see seedGraph).
+// BENCH_CPU_PROF=catalog,gateway,…: V8 CPU profiles of those processes in /tmp/prof-<name>.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';

@@ -116,11 +116,15 @@ export async function measureSize(ctx: SizeContext): Promise<ScaleRow[]> {
     });
     const start = async (name: string, entry: string, env: Record<string, string>) => {
       const port = await freePort();
+      // BENCH_CPU_PROF=catalog,gateway: a V8 CPU profile of those processes in /tmp/prof-<name>.
+      const short = name.split(' ')[0]!;
+      const profiled = (process.env.BENCH_CPU_PROF ?? '').split(',').includes(short);
       const proc = await startProc(
         name,
         entry,
         { ...common, ...env, PORT: String(port) },
         httpOk(`http://127.0.0.1:${port}/health`),
+        profiled ? ['--cpu-prof', `--cpu-prof-dir=/tmp/prof-${short}`] : [],
       );
       started.push(proc);
       return { proc, url: `http://127.0.0.1:${port}/graphql` };

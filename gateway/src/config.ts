@@ -41,8 +41,11 @@ const schema = z
     GATEWAY_MAX_IN_FLIGHT: env.int(128, 1),
     /** GraphQL HTTP requests waiting, at most; beyond it a request is answered 503 OVERLOADED at once. */
     GATEWAY_MAX_QUEUE: env.int(2048, 0),
-    /** Longest a request waits for its turn before it is answered 503 OVERLOADED; 0: no bound but its deadline. */
-    GATEWAY_MAX_QUEUE_WAIT_MS: env.millis(500),
+    /**
+     * Longest a request waits for its turn before it is answered 503 OVERLOADED; 0 (the default): no bound
+     * but its deadline (GATEWAY_REQUEST_TIMEOUT_MS) — only what could not be answered in time is shed.
+     */
+    GATEWAY_MAX_QUEUE_WAIT_MS: env.millis(0),
     /** `development` serves Sandbox and introspection and allows auth off by default; `production` does not. */
     TONEGRAPH_ENV: z.enum(['development', 'production']).default('development'),
     LOG_LEVEL: env.logLevel(),

@@ -88,7 +88,8 @@ export interface GatewayDeps {
   readonly admission?: Partial<Pick<AdmissionOptions, 'maxConcurrent' | 'maxQueue' | 'maxWaitMs'>> | false;
   /**
    * Bounded GraphQL HTTP requests in execution and waiting, shedding with 503
-   * OVERLOADED on arrival (limits/entry-admission.ts); defaults 128, 2048, 500 ms; `false` turns it off.
+   * OVERLOADED on arrival (limits/entry-admission.ts); defaults 128, 2048 and no wait bound but the
+   * request's deadline; `false` turns it off.
    */
   readonly entryAdmission?:
     Partial<Pick<EntryAdmissionOptions, 'maxConcurrent' | 'maxQueue' | 'maxWaitMs'>> | false;

@@ -23,11 +23,11 @@ after(async () => {
   await subgraph?.stop();
 });
 
-async function gatewayWith(maxWaitMs: number) {
+async function gatewayWith(maxWaitMs?: number) {
   const gw = await startGateway(subgraph.supergraphSdl, {
     admission: false,
     deduplicateFetches: false,
-    entryAdmission: { maxConcurrent: 2, maxQueue: 1, maxWaitMs },
+    entryAdmission: { maxConcurrent: 2, maxQueue: 1, ...(maxWaitMs === undefined ? {} : { maxWaitMs }) },
   });
   gateways.push(gw);
   const metric = (name: string, labels: Record<string, string> = {}) =>
@@ -109,4 +109,26 @@ test('a waiting request whose client leaves is dropped and never executed', asyn
   const next = await echo('next');
   assert.equal(next.status, 200);
   assert.equal(subgraph.requests - before, 3, 'the cancelled request was not executed');
+});
+
+test('by default a waiting request is not shed for its wait: it runs when a turn frees, within its deadline', async () => {
+  const { metric, echo } = await gatewayWith();
+  subgraph.close();
+  const before = subgraph.requests;
+  const running = [echo('r1'), echo('r2')];
+  await eventually(() => subgraph.requests - before === 2);
+  const waiting = echo('w1');
+  await eventually(async () => (await metric('queued')) === 1);
+  // Longer than any fixed wait bound a client would notice: still waiting, not refused.
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  assert.equal(await metric('queued'), 1);
+  subgraph.open();
+  const answers = await Promise.all([...running, waiting]);
+  assert.deepEqual(
+    answers.map((r) => r.status),
+    [200, 200, 200],
+  );
+  assert.equal(((await answers[2]!.json()) as { data: { echo: string } }).data.echo, 'w1');
+  for (const reason of ['queue_full', 'expected_wait', 'waited', 'deadline'])
+    assert.equal(await metric('shed_total', { reason }), 0, reason);
 });

@@ -10,14 +10,17 @@ export interface EntryAdmissionOptions {
   readonly maxConcurrent: number;
   /** Requests waiting, at most; one more is answered 503 at once. Default 2048. */
   readonly maxQueue: number;
-  /** Longest a request waits for its turn, in ms (shed at once if it would wait longer at the current pace). Default 500. */
+  /**
+   * Longest a request waits for its turn, in ms (shed at once if it would wait longer at the current
+   * pace). Default 0: only its deadline bounds the wait.
+   */
   readonly maxWaitMs: number;
   /** The request's deadline (a `performance.now()` time), if it has one. */
   readonly deadlineOf: () => number | undefined;
   readonly registry: Registry;
 }
 
-export const DEFAULT_ENTRY_ADMISSION = { maxConcurrent: 128, maxQueue: 2048, maxWaitMs: 500 } as const;
+export const DEFAULT_ENTRY_ADMISSION = { maxConcurrent: 128, maxQueue: 2048, maxWaitMs: 0 } as const;
 
 /**
  * Admission of GraphQL HTTP requests as they arrive, before their body is
@@ -26,7 +29,7 @@ export const DEFAULT_ENTRY_ADMISSION = { maxConcurrent: 128, maxQueue: 2048, max
  * clients timed out although each subgraph's queue was bounded. Only
  * `maxConcurrent` requests run; the rest wait in a bounded queue and are
  * answered HTTP 503 `OVERLOADED` with `Retry-After` when they cannot start
- * within `maxWaitMs` — a cheap answer that costs the running requests
+ * in time (their deadline, or `maxWaitMs` when set) — a cheap answer that costs the running requests
  * nothing. A waiting request whose client leaves is dropped.
  */
 export interface EntryAdmission {
