@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
+import { noise } from '@tonegraph/fixtures';
 import { startPlatform, type Platform } from '../support/platform.ts';
 import { createCatalogue } from './catalogue.ts';
 import { send } from './client.ts';
@@ -267,7 +268,7 @@ test('files deleted and replaced after the scan found them', { timeout: 300_000 
         await rename(path.join(race.dir, `.new-${i}`), f);
       }
       for (const [i, f] of garbage.entries()) {
-        await writeFile(path.join(race.dir, `.bad-${i}`), randomBytes(32 * 1024));
+        await writeFile(path.join(race.dir, `.bad-${i}`), noise(32 * 1024, `garbage ${i}`));
         await rename(path.join(race.dir, `.bad-${i}`), f);
       }
     } finally {
