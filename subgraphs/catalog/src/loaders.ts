@@ -9,6 +9,7 @@ import {
   type Track,
 } from './db/columns.ts';
 import type { Db } from './db/client.ts';
+import { rowsByKey } from './db/rows.ts';
 import { albums, artists, importJobs, libraries, trackArtists, tracks } from './db/schema.ts';
 import type { ImportJobRow, LibraryRow } from './db/schema.ts';
 
@@ -44,6 +45,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Ids that cannot be UUIDs match nothing; PostgreSQL would reject the whole batch. */
 const valid = (keys: readonly string[]) => keys.filter((k) => UUID.test(k));
 
+// The entity reads every federated page makes (a list page's similar tracks are 250 tracks by id).
+const tracksById = rowsByKey<Track>(trackColumns, tracks, tracks.id);
+const albumsById = rowsByKey<Album>(albumColumns, albums, albums.id);
+const artistsById = rowsByKey<Artist>(artistColumns, artists, artists.id);
+
 /**
  * One set of loaders per request: every lookup of a request that names
  * several ids becomes a single statement, so a query over N tracks costs a
@@ -51,32 +57,14 @@ const valid = (keys: readonly string[]) => keys.filter((k) => UUID.test(k));
  */
 export function createLoaders(db: Db) {
   const artistById = new DataLoader<string, Artist | null>(async (keys) =>
-    byId(
-      keys,
-      await db
-        .select(artistColumns)
-        .from(artists)
-        .where(inArray(artists.id, valid(keys))),
-    ),
+    byId(keys, await artistsById(db, valid(keys))),
   );
   return {
     trackById: new DataLoader<string, Track | null>(async (keys) =>
-      byId(
-        keys,
-        await db
-          .select(trackColumns)
-          .from(tracks)
-          .where(inArray(tracks.id, valid(keys))),
-      ),
+      byId(keys, await tracksById(db, valid(keys))),
     ),
     albumById: new DataLoader<string, Album | null>(async (keys) =>
-      byId(
-        keys,
-        await db
-          .select(albumColumns)
-          .from(albums)
-          .where(inArray(albums.id, valid(keys))),
-      ),
+      byId(keys, await albumsById(db, valid(keys))),
     ),
     artistById,
     libraryById: new DataLoader<string, LibraryRow | null>(async (keys) =>

@@ -5,7 +5,8 @@ import postgres from 'postgres';
 import type { Logger } from '@tonegraph/logger';
 import * as schema from './schema.ts';
 
-export type Db = PostgresJsDatabase<typeof schema>;
+/** drizzle over postgres.js, with the client it runs on (`$client`, as `drizzle()` returns it). */
+export type Db = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
 
 /** Options for {@link createDb}. */
 export interface DbOptions {

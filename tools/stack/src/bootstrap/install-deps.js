@@ -72,12 +72,19 @@ export async function installState(root, on = machine()) {
   return { upToDate: true };
 }
 
-/** Runs `npm ci` in `root` with the npm that runs this script (npm sets npm_execpath), else npm on PATH. */
+/**
+ * Runs `npm ci` in `root` with the npm that runs this script (npm sets
+ * npm_execpath), else npm on PATH. Only npm's errors are shown: on the
+ * machine's older Node, npm warns once per package whose `engines` asks for
+ * a newer one (over a hundred lines on a first start), though everything
+ * then runs on the Node that the `node` devDependency installs.
+ */
 function npmCi(root) {
   const execPath = process.env.npm_execpath;
   const [cmd, args] = execPath?.endsWith('.js') ? [process.execPath, [execPath]] : ['npm', []];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args, 'ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+    const flags = ['ci', '--no-audit', '--no-fund', '--loglevel=error'];
+    const child = spawn(cmd, [...args, ...flags], { cwd: root, stdio: 'inherit' });
     child.once('error', reject);
     child.once('close', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`npm ci exited with ${signal ?? code}`)),
@@ -91,7 +98,9 @@ async function main() {
   const state = await installState(root);
   if (state.upToDate) return;
   const started = Date.now();
-  process.stderr.write(`bootstrap: ${state.reason}; installing the npm dependencies (npm ci)\n`);
+  process.stderr.write(
+    `bootstrap: ${state.reason}; installing the npm dependencies (npm ci, about 1–2 minutes once)\n`,
+  );
   await npmCi(root);
   const after = await installState(root);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
