@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { asc, count, inArray, sql } from 'drizzle-orm';
+import { asc, count, sql } from 'drizzle-orm';
 import {
   albumColumns,
   artistColumns,
@@ -9,7 +9,7 @@ import {
   type Track,
 } from './db/columns.ts';
 import type { Db } from './db/client.ts';
-import { rowsByKey } from './db/rows.ts';
+import { anyOf, rowsByKey } from './db/rows.ts';
 import { albums, artists, importJobs, libraries, trackArtists, tracks } from './db/schema.ts';
 import type { ImportJobRow, LibraryRow } from './db/schema.ts';
 
@@ -53,7 +53,8 @@ const artistsById = rowsByKey<Artist>(artistColumns, artists, artists.id);
 /**
  * One set of loaders per request: every lookup of a request that names
  * several ids becomes a single statement, so a query over N tracks costs a
- * constant number of statements whatever N is.
+ * constant number of statements whatever N is — and the same statement
+ * text whatever N is (`anyOf`), prepared once per connection.
  */
 export function createLoaders(db: Db) {
   const artistById = new DataLoader<string, Artist | null>(async (keys) =>
@@ -73,7 +74,7 @@ export function createLoaders(db: Db) {
         await db
           .select()
           .from(libraries)
-          .where(inArray(libraries.id, valid(keys))),
+          .where(anyOf(libraries.id, valid(keys))),
       ),
     ),
     jobById: new DataLoader<string, ImportJobRow | null>(async (keys) =>
@@ -82,7 +83,7 @@ export function createLoaders(db: Db) {
         await db
           .select()
           .from(importJobs)
-          .where(inArray(importJobs.id, valid(keys))),
+          .where(anyOf(importJobs.id, valid(keys))),
       ),
     ),
     /** A track's credits with their artists, in one join; primes artistById. */
@@ -96,7 +97,7 @@ export function createLoaders(db: Db) {
         })
         .from(trackArtists)
         .innerJoin(artists, sql`${artists.id} = ${trackArtists.artistId}`)
-        .where(inArray(trackArtists.trackId, valid(keys)))
+        .where(anyOf(trackArtists.trackId, valid(keys)))
         .orderBy(asc(trackArtists.trackId), asc(trackArtists.position));
       for (const row of rows) artistById.prime(row.artist.id, row.artist);
       return groupBy(keys, rows, (r) => r.trackId);
@@ -105,7 +106,7 @@ export function createLoaders(db: Db) {
       const rows = await db
         .select(trackColumns)
         .from(tracks)
-        .where(inArray(tracks.albumId, valid(keys)))
+        .where(anyOf(tracks.albumId, valid(keys)))
         .orderBy(
           sql`${tracks.discNumber} nulls first, ${tracks.trackNumber} nulls last, ${tracks.title}, ${tracks.id}`,
         );
@@ -115,7 +116,7 @@ export function createLoaders(db: Db) {
       const rows = await db
         .select(albumColumns)
         .from(albums)
-        .where(inArray(albums.albumArtistId, valid(keys)))
+        .where(anyOf(albums.albumArtistId, valid(keys)))
         .orderBy(sql`${albums.year} nulls last, ${albums.title}, ${albums.id}`);
       return groupBy(keys, rows, (r) => r.albumArtistId ?? '');
     }),
@@ -125,7 +126,7 @@ export function createLoaders(db: Db) {
         await db
           .select({ key: tracks.albumId, n: count() })
           .from(tracks)
-          .where(inArray(tracks.albumId, valid(keys)))
+          .where(anyOf(tracks.albumId, valid(keys)))
           .groupBy(tracks.albumId),
       ),
     ),
@@ -138,7 +139,7 @@ export function createLoaders(db: Db) {
             n: sql<number>`count(distinct ${trackArtists.trackId})::int`,
           })
           .from(trackArtists)
-          .where(inArray(trackArtists.artistId, valid(keys)))
+          .where(anyOf(trackArtists.artistId, valid(keys)))
           .groupBy(trackArtists.artistId),
       ),
     ),
@@ -148,7 +149,7 @@ export function createLoaders(db: Db) {
         await db
           .select({ key: tracks.libraryId, n: count() })
           .from(tracks)
-          .where(inArray(tracks.libraryId, valid(keys)))
+          .where(anyOf(tracks.libraryId, valid(keys)))
           .groupBy(tracks.libraryId),
       ),
     ),

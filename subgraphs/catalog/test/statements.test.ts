@@ -42,3 +42,19 @@ test('_entities with N track representations costs the same statements for N = 1
   assert.equal(hundred, ten);
   assert.equal(ten, 3);
 });
+
+test('the statements of a page are the same text whatever the number of ids, so each is prepared once per connection', async () => {
+  const ids = (await h.database.sql<{ id: string }[]>`select id from tracks order by id limit 100`).map(
+    (r) => r.id,
+  );
+  const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Track { title album { title trackCount } artists { artist { name trackCount } } } } }`;
+  const texts = async (n: number) => {
+    h.resetStatements();
+    const res = await h.gql(query, { r: ids.slice(0, n).map((id) => ({ __typename: 'Track', id })) });
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    return [...h.statements].sort();
+  };
+  const seven = await texts(7);
+  assert.ok(seven.length >= 5, `tracks, albums, credits and both counts: ${seven.length} statements`);
+  assert.deepEqual(await texts(100), seven);
+});

@@ -1,6 +1,17 @@
-import { Column, sql } from 'drizzle-orm';
+import { Column, sql, type SQL } from 'drizzle-orm';
 import { QueryBuilder, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './client.ts';
+
+/**
+ * `column = any($1)` with the values as one array parameter: the same
+ * statement text for any number of values, so PostgreSQL and postgres.js
+ * prepare it once per connection (drizzle's `inArray` writes one
+ * parameter per value, and every new count is a statement to prepare: a
+ * round trip more, and another entry in each connection's cache).
+ */
+export function anyOf(column: PgColumn, values: readonly string[]): SQL {
+  return sql`${column} = any(${sql.param(values)})`;
+}
 
 /**
  * Rows of `table` whose `key` column is one of the given values, with
