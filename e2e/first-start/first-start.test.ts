@@ -14,7 +14,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,7 +22,14 @@ import { MongoClient } from 'mongodb';
 import neo4j, { type Driver } from 'neo4j-driver';
 import postgres from 'postgres';
 import { startPrivateStack, type PrivateStack } from '@tonegraph/stack/private';
-import { createTestDatabase, freePort, isolation, testServices, type Isolation } from '@tonegraph/testing';
+import {
+  createTestDatabase,
+  freePort,
+  freePortBase,
+  isolation,
+  testServices,
+  type Isolation,
+} from '@tonegraph/testing';
 import { allQueues, queueNames } from '../../ingest/src/queue/topology.ts';
 import { graphSchema, missingGraphSchema } from '../../subgraphs/library-graph/src/graph-schema.ts';
 import { clientsOf, emptyNeo4j, holdTrackLabel } from './neo4j-gate.ts';
@@ -63,23 +69,6 @@ after(
   },
   { timeout: 120_000 },
 );
-
-const canListen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server = createServer()
-      .once('error', () => resolve(false))
-      .listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-
-/** A START_PORT_BASE whose gateway and subgraph ports (base … base + 3) are free. */
-async function freePortBase(): Promise<number> {
-  for (;;) {
-    const base = await freePort();
-    if (base > 65_000) continue;
-    const free = await Promise.all([1, 2, 3].map((offset) => canListen(base + offset)));
-    if (free.every(Boolean)) return base;
-  }
-}
 
 /** start-all as a process, its output kept line by line. */
 function startPlatform(env: Record<string, string>): { child: ChildProcess; lines: string[] } {
@@ -137,7 +126,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       const iso = isolation();
       const db = await createTestDatabase(services.DATABASE_URL);
       t.after(() => dropStores(iso, () => db.drop()));
-      const base = await freePortBase();
+      const base = await freePortBase([0, 1, 2, 3]);
       const metricsPort = await freePort();
       const gate = await holdTrackLabel(graph);
       t.after(() => gate.release());

@@ -3,4 +3,4 @@ export type { Isolation } from './isolation.ts';
 export { createTestDatabase } from './postgres.ts';
 export type { TestDatabase } from './postgres.ts';
 export { testServices } from './services.ts';
-export { freePort } from './ports.ts';
+export { freePort, freePortBase } from './ports.ts';

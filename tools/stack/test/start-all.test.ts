@@ -7,13 +7,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import amqp from 'amqplib';
 import { MongoClient } from 'mongodb';
-import { createTestDatabase, freePort, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
+import {
+  createTestDatabase,
+  freePortBase,
+  isolation,
+  testServices,
+  type TestDatabase,
+} from '@tonegraph/testing';
 import { allQueues, queueNames } from '../../../ingest/src/queue/topology.ts';
 
 const startAll = path.join(import.meta.dirname, '..', 'src', 'start-all.ts');
@@ -39,23 +44,6 @@ after(async () => {
   await db.drop();
   await rm(library, { recursive: true, force: true });
 });
-
-const canListen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server = createServer()
-      .once('error', () => resolve(false))
-      .listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-
-/** A START_PORT_BASE whose gateway, subgraph and metrics ports are all free. */
-async function freePortBase(): Promise<number> {
-  for (;;) {
-    const base = await freePort();
-    if (base > 65_000) continue;
-    const free = await Promise.all([1, 2, 3, 10].map((offset) => canListen(base + offset)));
-    if (free.every(Boolean)) return base;
-  }
-}
 
 interface Run {
   readonly lines: string[];
@@ -135,7 +123,7 @@ async function libraries(base: number): Promise<unknown> {
 }
 
 test('a subgraph killed with SIGKILL is restarted and the gateway answers through it again; SIGTERM stops all in reverse order', async () => {
-  const base = await freePortBase();
+  const base = await freePortBase([0, 1, 2, 3, 10]);
   const platform = run({ START_PORT_BASE: String(base), START_RESTART_DELAY_MS: '200' });
   try {
     await platform.line(
@@ -160,7 +148,7 @@ test('a subgraph killed with SIGKILL is restarted and the gateway answers throug
 });
 
 test('a service that fails on every start makes npm start give up after the configured attempts, saying why', async () => {
-  const base = await freePortBase();
+  const base = await freePortBase([0, 1, 2, 3, 10]);
   // Only the gateway reads this, and refuses to start with it.
   const platform = run({
     START_PORT_BASE: String(base),
