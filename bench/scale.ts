@@ -8,10 +8,12 @@
 // (FerretDB on SQLite, the default) and FerretDB on the stack's PostgreSQL.
 // Every size starts from fresh, randomly named databases, dropped after it.
 //   npm run bench -- scale [--sizes 1000,10000,100000] [--variants sqlite,postgresql]
-//     [--requests 40] [--duration 10] [--connections 50] [--timeout 10] [--link 3000] [--link-seconds 30]
+//     [--requests 40] [--duration 30] [--connections 50] [--timeout 10] [--link 3000] [--link-seconds 30]
 //     [--seed-minutes 45] [--graph-similarity default|fast] [--graph-concurrency 2]
 // --graph-similarity: the library graph's similarity search as the sync does it by default, or
 // narrowed (fast, the default above 10,000 tracks; see seedGraph).
+// --duration: seconds of the 50-connection load; in 10 s windows the processes' JIT warm-up
+// weighed enough that req/s varied by a fifth from run to run.
 // BENCH_CPU_PROF=catalog,gateway,…: V8 CPU profiles of those processes in /tmp/prof-<name>.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -37,7 +39,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '1000,10000,100000' },
     variants: { type: 'string', default: VARIANTS.join(',') },
     requests: { type: 'string', default: '40' },
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '30' },
     connections: { type: 'string', default: '50' },
     timeout: { type: 'string', default: '10' },
     link: { type: 'string', default: '3000' },
