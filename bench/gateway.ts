@@ -24,6 +24,7 @@ import { createDb, migrateDb } from '@tonegraph/catalog/db';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
 import { cpuSeconds, graphqlOk, httpOk, load1, rssMb, startProc, stopAll } from './support/procs.ts';
+import { pct } from './support/percentile.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -91,9 +92,6 @@ interface Phase {
   load1Before: string;
   load1After: string;
 }
-
-const pct = (sorted: readonly number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
 async function seed() {
   const db = createDb(database.url, { poolSize: 4 });

@@ -17,6 +17,7 @@ import { SUBGRAPH_SECRET_PARAM } from '@tonegraph/subgraph-auth';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
 import { libraryEventsChannel, type LibraryEvent } from '@tonegraph/topics';
 import { httpOk, load1, rssMb, startProc, stopAll, stopProc, type Proc } from './support/procs.ts';
+import { pct } from './support/percentile.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -38,9 +39,6 @@ const iso = isolation();
 const database = await createTestDatabase(services.DATABASE_URL);
 const redis = new Redis(services.REDIS_URL);
 const secret = randomBytes(24).toString('hex');
-
-const pct = (sorted: readonly number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
 interface Result {
   target: string;

@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { cpuSeconds } from './procs.ts';
+import { pct } from './percentile.ts';
 
 /** p50/p95 of a series, or how it ended early. */
 export interface Series {
@@ -15,9 +16,6 @@ export interface Series {
   readonly errors: number;
   readonly firstError?: string;
 }
-
-export const pct = (sorted: readonly number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
 /** One GraphQL request body: the i-th of a kind, with arguments of its own. */
 export type BodyOf = (i: number) => { query: string; variables?: Record<string, unknown> };
