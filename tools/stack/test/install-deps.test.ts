@@ -26,9 +26,13 @@ after(() => rm(dir, { recursive: true, force: true }));
 const writeJson = (file: string, value: unknown) => writeFile(file, `${JSON.stringify(value, null, 2)}\n`);
 
 /** A project depending on ./tiny-dep at `version`, with the lockfile npm writes for it. */
-async function tinyProject(root: string, version: string): Promise<void> {
+async function tinyProject(root: string, version: string, engines?: Record<string, string>): Promise<void> {
   await mkdir(path.join(root, 'tiny-dep'), { recursive: true });
-  await writeJson(path.join(root, 'tiny-dep', 'package.json'), { name: 'tiny-dep', version });
+  await writeJson(path.join(root, 'tiny-dep', 'package.json'), {
+    name: 'tiny-dep',
+    version,
+    ...(engines ? { engines } : {}),
+  });
   const manifest = {
     name: 'tiny-app',
     version: '1.0.0',
@@ -44,7 +48,7 @@ async function tinyProject(root: string, version: string): Promise<void> {
     packages: {
       '': { name: 'tiny-app', version: '1.0.0', dependencies: { 'tiny-dep': 'file:./tiny-dep' } },
       'node_modules/tiny-dep': { resolved: 'tiny-dep', link: true },
-      'tiny-dep': { version },
+      'tiny-dep': { version, ...(engines ? { engines } : {}) },
     },
   });
 }
@@ -52,6 +56,12 @@ async function tinyProject(root: string, version: string): Promise<void> {
 async function bootstrap(root: string): Promise<string> {
   const { stderr } = await execFileAsync(process.execPath, [script, root]);
   return stderr;
+}
+
+/** What the bootstrap and the npm it runs print, both streams. */
+async function bootstrapOutput(root: string): Promise<string> {
+  const { stdout, stderr } = await execFileAsync(process.execPath, [script, root]);
+  return stdout + stderr;
 }
 
 const reason = (state: InstallState) => (state.upToDate ? 'up to date' : state.reason);
@@ -70,7 +80,7 @@ test('from a clone with no node_modules it installs; run again it does nothing',
 
   assert.match(
     await bootstrap(root),
-    /^bootstrap: node_modules is missing; installing the npm dependencies \(npm ci\)$/m,
+    /^bootstrap: node_modules is missing; installing the npm dependencies \(npm ci, about 1–2 minutes once\)$/m,
   );
   assert.equal(await installedVersion(root), '1.0.0');
   assert.deepEqual(await installState(root, linux), { upToDate: true });
@@ -78,6 +88,15 @@ test('from a clone with no node_modules it installs; run again it does nothing',
   const before = (await stat(path.join(root, 'node_modules', '.package-lock.json'))).mtimeMs;
   assert.equal(await bootstrap(root), '', 'nothing to say, nothing done');
   assert.equal((await stat(path.join(root, 'node_modules', '.package-lock.json'))).mtimeMs, before);
+});
+
+test('npm shows only errors: a package asking for a newer Node than the one running the install adds no warning', async () => {
+  const root = path.join(dir, 'engines');
+  await tinyProject(root, '1.0.0', { node: '>=999' });
+  const output = await bootstrapOutput(root);
+  assert.equal(await installedVersion(root), '1.0.0');
+  assert.doesNotMatch(output, /EBADENGINE|npm warn/);
+  assert.match(output, /^bootstrap: npm dependencies installed in [\d.]+s$/m);
 });
 
 test('with a stale node_modules (the lockfile changed) it reinstalls', async () => {
