@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
 /** Linux's default range of local ports for outgoing connections. */
@@ -8,18 +8,20 @@ const DEFAULT_EPHEMERAL: readonly [number, number] = [32768, 60999];
 /** The lowest port handed out: above the usual fixed service ports. */
 const LOWEST = 10_000;
 
-/** The kernel's range of local ports for outgoing connections (Linux; the default elsewhere). */
-function ephemeralRange(): readonly [number, number] {
-  try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-    if (Number.isInteger(low) && Number.isInteger(high) && low! <= high!) return [low!, high!];
-  } catch {
+/** The kernel's range of local ports for outgoing connections (Linux; the default elsewhere), read once. */
+let ephemeral: Promise<readonly [number, number]> | undefined;
+function ephemeralRange(): Promise<readonly [number, number]> {
+  ephemeral ??= readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').then(
+    (text) => {
+      const [low, high] = text.trim().split(/\s+/).map(Number);
+      return Number.isInteger(low) && Number.isInteger(high) && low! <= high!
+        ? ([low!, high!] as const)
+        : DEFAULT_EPHEMERAL;
+    },
     // Not Linux, or no /proc: assume the default.
-  }
-  return DEFAULT_EPHEMERAL;
+    () => DEFAULT_EPHEMERAL,
+  );
+  return ephemeral;
 }
 
 /** Whether something can listen on 127.0.0.1:`port` now. */
@@ -48,7 +50,7 @@ const handedOut = new Set<number>();
  * and the child then fails with EADDRINUSE.
  */
 export async function freePort(): Promise<number> {
-  const [low] = ephemeralRange();
+  const [low] = await ephemeralRange();
   const highest = low - 1;
   if (highest - LOWEST >= 1000) {
     for (let attempt = 0; attempt < 200; attempt++) {
@@ -76,7 +78,7 @@ export async function freePort(): Promise<number> {
  */
 export async function freePortBase(offsets: readonly number[]): Promise<number> {
   const span = Math.max(0, ...offsets);
-  const [low] = ephemeralRange();
+  const [low] = await ephemeralRange();
   for (let attempt = 0; attempt < 200; attempt++) {
     const base = await freePort();
     if (base + span > 65_535 || (base < low && base + span >= low)) continue;
