@@ -18,13 +18,15 @@ const secret = process.env.SUBGRAPH_SECRET;
 
 const gateway = new ApolloGateway({
   supergraphSdl: await readFile(new URL('../../schema/supergraph.graphql', import.meta.url), 'utf8'),
-  buildService: ({ name, url }) =>
-    new RemoteGraphQLDataSource({
-      url: urls[name] ?? url,
+  buildService: ({ name, url }) => {
+    const target = urls[name] ?? url;
+    return new RemoteGraphQLDataSource({
+      ...(target === undefined ? {} : { url: target }),
       willSendRequest({ request }) {
         if (secret) request.http?.headers.set('x-tonegraph-subgraph-secret', secret);
       },
-    }),
+    });
+  },
 });
 const server = new ApolloServer({ gateway });
 const { url } = await startStandaloneServer(server, {

@@ -182,7 +182,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
               shared.add(ctx.request);
               return {
                 body: { kind: 'single', singleResult: result },
-                http: { status: undefined, headers: new HeaderMap() },
+                http: { headers: new HeaderMap() },
               };
             }
             return null; // the leader failed: execute as usual

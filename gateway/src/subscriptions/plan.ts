@@ -127,7 +127,11 @@ function plan(
   let node;
   try {
     node = schemas.planner.buildQueryPlan(
-      operationFromDocument(schemas.apiInternal, document, { operationName }),
+      operationFromDocument(
+        schemas.apiInternal,
+        document,
+        operationName === undefined ? {} : { operationName },
+      ),
     ).node;
   } catch (error) {
     // The planner's limits (recursive or non-local selections) and its own checks. Returned, not
@@ -148,7 +152,7 @@ function plan(
     operationContext: buildOperationContext({
       schema: schemas.api,
       operationDocument: document,
-      operationName,
+      ...(operationName === undefined ? {} : { operationName }),
     }),
     schemas,
   };

@@ -191,9 +191,10 @@ export function createWsServer(deps: WsServerDeps): { dispose(): Promise<void> }
       subscribe: (args) => executor.run(preparedOf(args)),
       // onSubscribe lets only subscriptions through; this is never reached.
       execute: () => ({ errors: [] }),
-      onNext: (_ctx, _id, _payload, _args, result) => ({
-        ...result,
-        ...(result.errors ? { errors: formatErrors(result.errors, formatError) } : {}),
+      onNext: (_ctx, _id, _payload, _args, { data, errors, extensions }) => ({
+        ...(data === undefined ? {} : { data }),
+        ...(errors ? { errors: formatErrors(errors, formatError) } : {}),
+        ...(extensions === undefined ? {} : { extensions }),
       }),
       // Errors thrown by the event iterator arrive wrapped; send the subgraph's or the gateway's own.
       onError: (_ctx, _id, _payload, errors) => formatErrors(errors.flatMap(errorsOf), formatError),

@@ -35,7 +35,8 @@ export interface ScanDeps {
   /** Queues file jobs; resolves once the broker has them all. */
   readonly enqueue: (jobs: readonly FileJob[]) => Promise<void>;
   /** With analysis on: queues the analyses that unchanged files lack (`createAnalysisCatchUp`). */
-  readonly catchUpAnalysis?: (jobId: string, libraryId: string, paths: readonly string[]) => Promise<number>;
+  readonly catchUpAnalysis?:
+    ((jobId: string, libraryId: string, paths: readonly string[]) => Promise<number>) | undefined;
 }
 
 /**

@@ -31,7 +31,7 @@ interface Entry {
   readonly id: string;
   readonly root: string;
   mode: WatchMode;
-  watcher?: LibraryWatcher;
+  watcher?: LibraryWatcher | undefined;
   /** Changes seen that no scan has covered yet. */
   dirty: boolean;
   lastScanAt: number;

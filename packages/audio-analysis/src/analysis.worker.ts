@@ -13,10 +13,10 @@ import type { TrackAnalysis } from './types.ts';
 
 export interface AnalysisTask {
   readonly path: string;
-  readonly timeoutMs?: number;
-  readonly maxFileBytes?: number;
-  readonly maxDurationSeconds?: number;
-  readonly tempo?: TempoOptions;
+  readonly timeoutMs?: number | undefined;
+  readonly maxFileBytes?: number | undefined;
+  readonly maxDurationSeconds?: number | undefined;
+  readonly tempo?: TempoOptions | undefined;
   readonly decoder: DecoderName;
   readonly wholeFile: boolean;
 }

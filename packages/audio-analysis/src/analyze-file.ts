@@ -9,19 +9,19 @@ import type { TrackAnalysis } from './types.ts';
 
 export interface AnalyzeFileOptions {
   /** Aborting kills the decoder and rejects with the signal's reason. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Whole analysis deadline, decoder killed when it passes; default none. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Larger files are rejected as UndecodableAudioError before decoding; default none. */
-  readonly maxFileBytes?: number;
+  readonly maxFileBytes?: number | undefined;
   /** Longer audio is rejected (from the headers, and again while decoding); default none. */
-  readonly maxDurationSeconds?: number;
+  readonly maxDurationSeconds?: number | undefined;
   /** Tempo search range; default 70–180 BPM. */
-  readonly tempo?: TempoOptions;
+  readonly tempo?: TempoOptions | undefined;
   /** Decoder to use; default `hybridDecoder` (direct PCM, WASM for short files, else ffmpeg). */
-  readonly decoder?: Decoder;
+  readonly decoder?: Decoder | undefined;
   /** Benchmark baseline: decode the whole file into memory before analysing. Default false. */
-  readonly wholeFile?: boolean;
+  readonly wholeFile?: boolean | undefined;
 }
 
 /**

@@ -31,7 +31,10 @@ const execFileAsync = promisify(execFile);
  * Only when music-metadata cannot read the file (a wrong extension, a
  * format it does not know) is ffprobe asked: ffmpeg may still decode it.
  */
-export async function probeAudio(path: string, options: { signal?: AbortSignal } = {}): Promise<AudioInfo> {
+export async function probeAudio(
+  path: string,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<AudioInfo> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
     throw new UndecodableAudioError(path, `cannot stat: ${error.code ?? error.message}`, { cause: error });
   });

@@ -20,9 +20,9 @@ export interface PcmFormat {
 
 export interface TrackAnalyserOptions {
   /** Tempo search range. */
-  readonly tempo?: TempoOptions;
+  readonly tempo?: TempoOptions | undefined;
   /** Expected length in frames (from the container), sizing the waveform bins; 0 if unknown. */
-  readonly expectedFrames?: number;
+  readonly expectedFrames?: number | undefined;
 }
 
 /**

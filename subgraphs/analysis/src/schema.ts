@@ -66,7 +66,9 @@ export async function ensureSchema(db: Db, log?: Logger): Promise<void> {
       const lock = await meta.findOne({ _id: LOCK_ID });
       if (lock?.at && Date.now() - lock.at.getTime() > STALE_LOCK_MS) {
         log?.warn({ owner: lock.owner, since: lock.at }, 'analysis store: taking over a stale schema lock');
-        await meta.deleteOne({ _id: LOCK_ID, owner: lock.owner });
+        await meta.deleteOne(
+          lock.owner === undefined ? { _id: LOCK_ID } : { _id: LOCK_ID, owner: lock.owner },
+        );
         continue;
       }
       if (!waitingSaid) {

@@ -30,8 +30,8 @@ const KEYS: Record<string, Omit<MusicalKey, 'confidence'>> = {
 /** An analysis as the analyser would produce it, with the given tempo, key and loudness. */
 export function analysis(
   options: {
-    bpm?: number | null;
-    camelot?: string | null;
+    bpm?: number | null | undefined;
+    camelot?: string | null | undefined;
     lufs?: number;
     version?: string;
     peak?: number;

@@ -49,7 +49,7 @@ function assertIndexed(explain: Document, what: string, options: { sorted?: bool
 
 test('track reads by id, tempo, key, library and album are index searches', async () => {
   const t = f.store.tracks;
-  const ids = [uuid(), uuid()];
+  const ids = [uuid(), uuid()] as const;
   assertIndexed(await t.find({ _id: { $in: ids } }).explain(), 'findTracks / removeTracks');
   assertIndexed(
     await t

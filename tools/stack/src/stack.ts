@@ -14,7 +14,7 @@ export interface Status {
   readonly state: State;
   readonly url: string;
   readonly version?: string;
-  readonly pid?: number;
+  readonly pid?: number | undefined;
   readonly error?: string;
 }
 

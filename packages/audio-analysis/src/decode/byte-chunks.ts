@@ -18,7 +18,11 @@ export class ByteChunker {
   readonly #bytes: Uint8Array;
   #fill = 0;
 
-  constructor(path: string, channels: number, options: { maxFrames?: number; wholeFile?: boolean } = {}) {
+  constructor(
+    path: string,
+    channels: number,
+    options: { maxFrames?: number | undefined; wholeFile?: boolean | undefined } = {},
+  ) {
     this.#path = path;
     this.#frameBytes = 4 * channels;
     this.#maxFrames = options.maxFrames;

@@ -6,16 +6,16 @@ export const CHUNK_SAMPLES = 64 * 1024;
 
 export interface DecodeOptions {
   /** Aborting kills the decoder; the iteration then throws the signal's reason. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * Benchmark baseline only: buffer the whole decoded file, then yield it
    * as one chunk (what a non-streaming decoder does). Default false.
    */
-  readonly wholeFile?: boolean;
+  readonly wholeFile?: boolean | undefined;
   /** Stop with UndecodableAudioError past this many frames (a container that lies about its length). */
-  readonly maxFrames?: number;
+  readonly maxFrames?: number | undefined;
   /** What the prober found (container, codec, length): lets a decoder pick its way of decoding. */
-  readonly source?: Pick<AudioInfo, 'container' | 'codec' | 'durationSeconds'>;
+  readonly source?: Pick<AudioInfo, 'container' | 'codec' | 'durationSeconds'> | undefined;
 }
 
 /**

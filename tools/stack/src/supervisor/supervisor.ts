@@ -66,7 +66,7 @@ interface Running {
   ready: boolean;
   readonly failures: number[];
   readonly tail: string[];
-  timer?: NodeJS.Timeout;
+  timer?: NodeJS.Timeout | undefined;
 }
 
 const isAlive = (child: ChildProcess | undefined): child is ChildProcess =>
