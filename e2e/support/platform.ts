@@ -99,6 +99,12 @@ interface Recipe {
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const services = options.services ?? testServices();
   const iso = isolation();
+  const ports = { catalog: await freePort(), analysis: await freePort(), graph: await freePort() };
+  const subgraphUrls = {
+    catalog: `http://127.0.0.1:${ports.catalog}/graphql`,
+    analysis: `http://127.0.0.1:${ports.analysis}/graphql`,
+    'library-graph': `http://127.0.0.1:${ports.graph}/graphql`,
+  } as const;
   const testDb: TestDatabase = await createTestDatabase(services.DATABASE_URL);
   const queuePrefix = `tonegraph.${iso.tag}`;
   const scanQueue = iso.queue('scan-requests');
@@ -129,24 +135,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const start = async (name: string, recipe: Recipe, mustListen = false): Promise<PlatformProc> => {
     recipes.set(name, recipe);
     const port = Number(new URL(recipe.ready).port);
-    let pid = 0;
     const proc = await startProc(
       name,
       recipe.entry,
       { ...common, ...recipe.env },
-      async () => (await httpOk(recipe.ready)()) && (!mustListen || listensOn(pid, port)),
+      async (child) => (await httpOk(recipe.ready)()) && (!mustListen || listensOn(child.pid!, port)),
       options.logDir ? { logFile: path.join(options.logDir, `${name}.log`) } : {},
     );
-    pid = proc.child.pid!;
     const running = { ...proc, url: recipe.url };
     procs.push(running);
     return running;
-  };
-  const ports = { catalog: 0, analysis: 0, graph: 0 };
-  const subgraphUrls = {
-    catalog: '',
-    analysis: '',
-    'library-graph': '',
   };
   const startGateway = async (name: string, env: Record<string, string> = {}) => {
     const port = await freePort();
@@ -187,10 +185,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       if (failures.length > 0) throw new AggregateError(failures, 'platform cleanup failed');
     })());
   try {
-    [ports.catalog, ports.analysis, ports.graph] = [await freePort(), await freePort(), await freePort()];
-    subgraphUrls.catalog = `http://127.0.0.1:${ports.catalog}/graphql`;
-    subgraphUrls.analysis = `http://127.0.0.1:${ports.analysis}/graphql`;
-    subgraphUrls['library-graph'] = `http://127.0.0.1:${ports.graph}/graphql`;
     const subgraph = (name: string, entry: string, port: number) => {
       const health = `http://127.0.0.1:${port}/health`;
       return start(name, { entry, env: { PORT: String(port) }, ready: health, url: health });

@@ -32,14 +32,14 @@ export interface StartOptions {
 
 /**
  * Starts `entry` (relative to the repository) with exactly `env` and waits
- * until `ready()` resolves true (a probe that throws counts as "not yet").
- * Fails at once, with its output, if the process exits first.
+ * until `ready(child)` resolves true (a probe that throws counts as "not
+ * yet"). Fails at once, with its output, if the process exits first.
  */
 export async function startProc(
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,
-  ready: () => Promise<boolean>,
+  ready: (child: ChildProcess) => Promise<boolean>,
   options: StartOptions = {},
 ): Promise<Proc> {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(repoRoot, entry)], {
@@ -79,7 +79,7 @@ export async function startProc(
       async () => {
         if (child.exitCode !== null || child.signalCode !== null)
           throw new Error(`${name} exited ${child.exitCode ?? child.signalCode}:\n${log}`);
-        return ready().catch(() => false);
+        return ready(child).catch(() => false);
       },
       { timeoutMs: options.readyTimeoutMs ?? 90_000, intervalMs: 100, what: () => `${name} ready:\n${log}` },
     );
@@ -116,18 +116,30 @@ export const graphqlOk =
       })
     ).ok;
 
-/** Whether process `pid` holds a listening TCP socket on `port` (Linux /proc). */
-export async function listensOn(pid: number, port: number): Promise<boolean> {
+/**
+ * Inodes of the TCP sockets whose local (or, with `remote`, remote) port is
+ * `port` and whose state is `state` (Linux /proc/net: 0A LISTEN, 01
+ * ESTABLISHED).
+ */
+export async function tcpSockets(
+  port: number,
+  { state, remote = false }: { state: '0A' | '01'; remote?: boolean },
+): Promise<Set<string>> {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
   const inodes = new Set<string>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     const text = await readFile(table, 'utf8').catch(() => '');
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      // local_address is ip:port; st 0A is LISTEN; the inode is the 10th field.
-      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+      // local_address and rem_address are ip:port; st is the state; the inode is the 10th field.
+      if (f[remote ? 2 : 1]?.endsWith(`:${hex}`) && f[3] === state && f[9]) inodes.add(f[9]);
     }
   }
+  return inodes;
+}
+
+/** Whether process `pid` holds one of the sockets `inodes` (Linux /proc). */
+export async function holdsSocket(pid: number, inodes: ReadonlySet<string>): Promise<boolean> {
   const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
   for (const fd of fds) {
     const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
@@ -136,6 +148,10 @@ export async function listensOn(pid: number, port: number): Promise<boolean> {
   }
   return false;
 }
+
+/** Whether process `pid` holds a listening TCP socket on `port`. */
+export const listensOn = async (pid: number, port: number): Promise<boolean> =>
+  holdsSocket(pid, await tcpSockets(port, { state: '0A' }));
 
 /** Waits for `child` to exit; resolves to how it ended. */
 export async function exitOf(
