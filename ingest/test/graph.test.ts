@@ -64,7 +64,7 @@ test('imported tracks reach the library graph with their artists', async () => {
       const g = await graphTracks(ids);
       return g.size === ids.length ? g : undefined;
     },
-    { what: 'every track in the graph' },
+    { what: 'every track in the graph', timeoutMs: 30_000 },
   );
   const credits = await h.database.sql<{ track_id: string; artist_id: string }[]>`
     select ta.track_id, ta.artist_id from track_artists ta join tracks t on t.id = ta.track_id
@@ -86,7 +86,10 @@ test('a deleted file leaves the graph too; a full rescan changes nothing else', 
   removed.push(row!.id);
   const job = await h.scan(libraryId, 'FULL');
   assert.equal(job.status, 'COMPLETED');
-  await eventually(async () => (await graphTracks([row!.id])).size === 0, { what: 'the removal' });
+  await eventually(async () => (await graphTracks([row!.id])).size === 0, {
+    what: 'the removal',
+    timeoutMs: 30_000,
+  });
   const ids = await catalogTrackIds();
   assert.equal((await graphTracks(ids)).size, ids.length);
 });

@@ -99,16 +99,21 @@ test('file-system events become incremental scans: added and deleted files reach
     await sup.refresh();
     assert.equal((await libraryRow(lib.id)).watch_mode, 'EVENTS');
     // The scan on start catches up with what changed while nobody watched.
-    await eventually(async () => (await trackPaths(lib.id)).length === 1, { what: 'the catch-up scan' });
+    await eventually(async () => (await trackPaths(lib.id)).length === 1, {
+      what: 'the catch-up scan',
+      timeoutMs: 30_000,
+    });
 
     await writeFile(path.join(lib.dir, 'two.wav'), wav(2));
     await writeFile(path.join(lib.dir, 'notes.txt'), 'not audio');
     await eventually(async () => (await trackPaths(lib.id)).join() === 'one.wav,two.wav', {
       what: 'the added file',
+      timeoutMs: 30_000,
     });
     await unlink(path.join(lib.dir, 'one.wav'));
     await eventually(async () => (await trackPaths(lib.id)).join() === 'two.wav', {
       what: 'the deleted file',
+      timeoutMs: 30_000,
     });
   } finally {
     await sup.close();
@@ -139,15 +144,19 @@ test('an exhausted watch limit falls back to polling, says why, and still picks 
         const r = await libraryRow(lib.id);
         return r.watch_mode === 'POLLING' ? r : undefined;
       },
-      { what: 'the fallback' },
+      { what: 'the fallback', timeoutMs: 30_000 },
     );
     assert.match(row.watch_reason ?? '', /watch limit is exhausted.*max_user_watches/);
     // Events may have been missed before the failure: one scan right away…
-    await eventually(async () => (await finishedJobs(lib.id)) >= 1, { what: 'the catch-up scan' });
+    await eventually(async () => (await finishedJobs(lib.id)) >= 1, {
+      what: 'the catch-up scan',
+      timeoutMs: 30_000,
+    });
     // …then periodic ones.
     await writeFile(path.join(lib.dir, 'late.wav'), wav(3));
     await eventually(async () => (await trackPaths(lib.id)).join() === 'late.wav', {
       what: 'the polled file',
+      timeoutMs: 30_000,
     });
   } finally {
     await sup.close();
@@ -166,7 +175,10 @@ test('changes while a scan is running re-arm the watcher: one scan after the run
     await sleep(1500); // past the debounce and several refreshes
     assert.equal(await jobCount(lib.id), 1, 'no scan is queued while one runs');
     await h.database.sql`update import_jobs set status = 'COMPLETED' where library_id = ${lib.id}`;
-    await eventually(async () => (await trackPaths(lib.id)).join() === 'a.wav,b.wav', { what: 'both files' });
+    await eventually(async () => (await trackPaths(lib.id)).join() === 'a.wav,b.wav', {
+      what: 'both files',
+      timeoutMs: 30_000,
+    });
     assert.equal(await jobCount(lib.id), 2, 'exactly one scan covered both changes');
   } finally {
     await sup.close();
