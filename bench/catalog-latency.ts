@@ -2,12 +2,12 @@
 // baseline) and through the gateway, over a seeded 50,000-track catalog.
 // Both servers run as their own processes, as in production.
 //   npm run bench -- [--tracks 50000] [--requests 300] [--concurrency 50]
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { createDb, migrateDb } from '@tonegraph/catalog/db';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createTestDatabase, freePort, testServices } from '@tonegraph/testing';
+import { pct } from './support/percentile.ts';
+import { httpOk, startProc, stopAll } from './support/procs.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,25 +18,6 @@ const { values } = parseArgs({
 });
 const QUERY =
   '{ tracks(first: 50) { edges { node { title album { title } artists { artist { name } } } } } }';
-
-async function startService(main: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [main], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: 'inherit',
-  });
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(ready).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return child;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill();
-  throw new Error(`${main} did not become ready`);
-}
 
 async function timeOne(url: string): Promise<number> {
   const started = performance.now();
@@ -64,13 +45,15 @@ async function measure(url: string, requests: number, concurrency: number) {
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
-  return { p50: pct(50), p95: pct(95), p99: pct(99), rps: requests / seconds };
+  return {
+    p50: pct(latencies, 50),
+    p95: pct(latencies, 95),
+    p99: pct(latencies, 99),
+    rps: requests / seconds,
+  };
 }
 
 const database = await createTestDatabase(testServices().DATABASE_URL);
-const children: ChildProcess[] = [];
 try {
   const db = createDb(database.url, { poolSize: 4 });
   await migrateDb(db);
@@ -82,19 +65,17 @@ try {
   const catalogPort = await freePort();
   const gatewayPort = await freePort();
   const catalogUrl = `http://127.0.0.1:${catalogPort}/graphql`;
-  children.push(
-    await startService(
-      'subgraphs/catalog/src/index.ts',
-      { DATABASE_URL: database.url, PORT: String(catalogPort) },
-      `http://127.0.0.1:${catalogPort}/ready`,
-    ),
+  await startProc(
+    'catalog',
+    'subgraphs/catalog/src/index.ts',
+    { DATABASE_URL: database.url, PORT: String(catalogPort) },
+    httpOk(`http://127.0.0.1:${catalogPort}/ready`),
   );
-  children.push(
-    await startService(
-      'gateway/src/index.ts',
-      { PORT: String(gatewayPort), CATALOG_URL: catalogUrl },
-      `http://127.0.0.1:${gatewayPort}/health`,
-    ),
+  await startProc(
+    'gateway',
+    'gateway/src/index.ts',
+    { PORT: String(gatewayPort), CATALOG_URL: catalogUrl },
+    httpOk(`http://127.0.0.1:${gatewayPort}/health`),
   );
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
 
@@ -122,9 +103,6 @@ try {
   console.log(`\nquery: ${QUERY}\n`);
   console.table(rows);
 } finally {
-  for (const child of children.reverse()) {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  }
+  await stopAll();
   await database.drop();
 }

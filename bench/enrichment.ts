@@ -4,8 +4,6 @@
 // completes without waiting for it, so the import time should not move while
 // enrichment proceeds at the services' rate.
 //   npm run bench -- enrichment [--files 2000] [--latency 200] [--fast-rate 50] [--wait 600]
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +14,7 @@ import { createDb, migrateDb } from '@tonegraph/catalog/db';
 import { fakeJpeg, fakeMbid, fakeRecording, startFakes, type Fakes } from '@tonegraph/enrichment/fakes';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
+import { httpOk, startProc, stopProc } from './support/procs.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -106,9 +105,10 @@ async function run(root: string, mode: Mode, fake: Fakes) {
   };
   try {
     await migrateDb(db);
-    const child = spawn(process.execPath, ['ingest/src/index.ts'], {
-      env: {
-        ...process.env,
+    const ingest = await startProc(
+      'ingest',
+      'ingest/src/index.ts',
+      {
         DATABASE_URL: database.url,
         SCAN_QUEUE: scanQueue,
         QUEUE_PREFIX: prefix,
@@ -128,22 +128,10 @@ async function run(root: string, mode: Mode, fake: Fakes) {
               COVER_DIR: coverDir,
             }),
         METRICS_PORT: String(port),
-        LOG_LEVEL: 'warn',
       },
-      stdio: 'inherit',
-    });
+      httpOk(`http://127.0.0.1:${port}/healthz`),
+    );
     try {
-      for (
-        let i = 0;
-        !(await fetch(`http://127.0.0.1:${port}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ));
-        i++
-      ) {
-        if (i > 100) throw new Error('ingest did not start');
-        await sleep(200);
-      }
       const [lib] = await db.sql<
         { id: string }[]
       >`insert into libraries (name, path) values ('bench', ${root}) returning id`;
@@ -210,8 +198,7 @@ async function run(root: string, mode: Mode, fake: Fakes) {
         mbRequests,
       };
     } finally {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      await stopProc(ingest);
     }
   } finally {
     await db.close();

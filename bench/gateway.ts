@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import { MongoClient } from 'mongodb';
 import { ANALYZER_VERSION, type PitchClass } from '@tonegraph/audio-analysis';
 import { createAnalysisStore, type TrackDocument } from '@tonegraph/analysis/store';
@@ -24,7 +24,7 @@ import { createDb, migrateDb } from '@tonegraph/catalog/db';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
 import { cpuSeconds, graphqlOk, httpOk, load1, rssMb, startProc, stopAll } from './support/procs.ts';
-import { pct } from './support/percentile.ts';
+import { errorCount, latencySummary, timedLoad } from './support/timed-load.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -193,7 +193,6 @@ function requestsOf(
   albumIds: readonly string[],
   analysis: boolean,
   headers: Record<string, string>,
-  onGraphqlError: (body: string) => void,
 ): autocannon.Request[] {
   return Array.from({ length: 168 }, (_, i) => ({
     method: 'POST',
@@ -207,9 +206,6 @@ function requestsOf(
           }),
         }
       : {}),
-    onResponse: (status: number, resBody: string) => {
-      if (status === 200 && resBody.includes('"errors"')) onGraphqlError(resBody);
-    },
   }));
 }
 
@@ -238,57 +234,31 @@ async function run(
   seconds: number,
   timeout: number,
 ): Promise<Phase> {
-  let graphqlErrors = 0;
-  let firstError: string | undefined;
-  const latencies: number[] = [];
   const watched = [t.pid, pids.catalog, pids.analysis];
   const cpuBefore = await Promise.all(watched.map((pid) => (pid ? cpuSeconds(pid) : Promise.resolve(0))));
   const load1Before = load1();
-  const t0 = performance.now();
-  let instance: autocannon.Instance | undefined;
-  const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon(
-      {
-        url: t.url,
-        connections,
-        duration: seconds,
-        timeout,
-        requests: requestsOf(kinds, albumIds, t.analysis, t.headers, (b) => {
-          graphqlErrors++;
-          firstError ??= b.slice(0, 300);
-        }),
-      },
-      (error: unknown, result) =>
-        error ? reject(new Error('autocannon failed', { cause: error })) : resolve(result),
-    );
+  const run = await timedLoad({
+    url: t.url,
+    connections,
+    duration: seconds,
+    timeout,
+    requests: requestsOf(kinds, albumIds, t.analysis, t.headers),
   });
-  let shed = 0;
-  instance!.on('response', (_client, status, _bytes, responseTime) => {
-    latencies.push(responseTime);
-    if (status === 503) shed++;
-  });
-  const result = await finished;
-  const elapsed = (performance.now() - t0) / 1000;
+  const { latencies, result, graphqlErrors, firstError } = run;
   const cpuAfter = await Promise.all(watched.map((pid) => (pid ? cpuSeconds(pid) : Promise.resolve(0))));
   const cpuMs = (i: number) =>
     latencies.length ? ((cpuAfter[i]! - cpuBefore[i]!) * 1000) / latencies.length : NaN;
-  latencies.sort((a, b) => a - b);
   const slowFrom = latencies.findIndex((ms) => ms > 1000);
   if (firstError) console.log(`  ${t.name}: first GraphQL error: ${firstError}`);
   return {
     target: t.name,
     query: kinds.join('+'),
     connections,
-    seconds: elapsed,
-    requests: latencies.length,
-    rps: latencies.length / elapsed,
-    p50: pct(latencies, 50),
-    p95: pct(latencies, 95),
-    p99: pct(latencies, 99),
-    max: latencies.at(-1) ?? NaN,
+    seconds: run.seconds,
+    ...latencySummary(run),
     overOneSecond: slowFrom < 0 ? 0 : latencies.length - slowFrom,
-    shed,
-    errors: result.errors + result.non2xx + graphqlErrors,
+    shed: run.shed,
+    errors: errorCount(run),
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     graphqlErrors,
@@ -464,7 +434,7 @@ try {
 
   // One answer of each query from each target before anything is timed (errors are shown, not fatal).
   for (const t of targets) {
-    for (const r of requestsOf(MIX, albumIds, t.analysis, t.headers, () => {}).slice(0, 3)) {
+    for (const r of requestsOf(MIX, albumIds, t.analysis, t.headers).slice(0, 3)) {
       const res = await fetch(t.url, { method: 'POST', headers: t.headers, body: r.body as string });
       const text = await res.text();
       if (!res.ok || text.includes('"errors"'))
@@ -525,7 +495,7 @@ try {
   const recoveries: { target: string; normalMs: number; recoverySeconds: number }[] = [];
   for (const t of overloadSeconds > 0 ? [stockT, hiveT, tonegraphT] : []) {
     await settle();
-    const [first] = requestsOf(['album'], albumIds, t.analysis, t.headers, () => {});
+    const [first] = requestsOf(['album'], albumIds, t.analysis, t.headers);
     const single = async () => {
       const t0 = performance.now();
       const res = await fetch(t.url, { method: 'POST', headers: t.headers, body: first!.body as string });

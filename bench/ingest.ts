@@ -4,8 +4,6 @@
 // Besides files/s it reports CPU time per file, which the load of a shared
 // machine does not change much: of the ingest process, of the PostgreSQL
 // backends serving it and of the broker (shared with whatever else uses it).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +13,7 @@ import amqp from 'amqplib';
 import { createDb, migrateDb } from '@tonegraph/catalog/db';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
+import { httpOk, startProc, stopProc } from './support/procs.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -83,41 +82,25 @@ async function run(root: string, sequential: boolean) {
   const port = await freePort();
   try {
     await migrateDb(db);
-    const child = spawn(
-      process.execPath,
-      [
-        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
-        'ingest/src/index.ts',
-      ],
+    const ingest = await startProc(
+      'ingest',
+      'ingest/src/index.ts',
       {
-        env: {
-          ...process.env,
-          DATABASE_URL: database.url,
-          SCAN_QUEUE: scanQueue,
-          QUEUE_PREFIX: `tonegraph.${iso.tag}`,
-          INGEST_SEQUENTIAL: String(sequential),
-          // The metadata pipeline alone: `npm run bench -- analysis` measures the analysis.
-          INGEST_ANALYSIS: 'off',
-          INGEST_GRAPH: 'off',
-          INGEST_WATCH_MODE: 'off',
-          METRICS_PORT: String(port),
-          LOG_LEVEL: 'warn',
-        },
-        stdio: 'inherit',
+        DATABASE_URL: database.url,
+        SCAN_QUEUE: scanQueue,
+        QUEUE_PREFIX: `tonegraph.${iso.tag}`,
+        INGEST_SEQUENTIAL: String(sequential),
+        // The metadata pipeline alone: `npm run bench -- analysis` measures the analysis.
+        INGEST_ANALYSIS: 'off',
+        INGEST_GRAPH: 'off',
+        INGEST_WATCH_MODE: 'off',
+        METRICS_PORT: String(port),
       },
+      httpOk(`http://127.0.0.1:${port}/healthz`),
+      process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [],
     );
+    const { child } = ingest;
     try {
-      for (
-        let i = 0;
-        !(await fetch(`http://127.0.0.1:${port}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ));
-        i++
-      ) {
-        if (i > 100) throw new Error('ingest did not start');
-        await sleep(200);
-      }
       const [lib] = await db.sql<
         { id: string }[]
       >`insert into libraries (name, path) values ('bench', ${root}) returning id`;
@@ -193,8 +176,7 @@ async function run(root: string, sequential: boolean) {
         },
       };
     } finally {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      await stopProc(ingest);
     }
   } finally {
     await db.close();

@@ -1,26 +1,19 @@
-// Starting Tonegraph's processes for the benchmarks, each on a free port, as
-// `npm start` runs them, and reading their memory and the machine's load.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+// Tonegraph's processes for the benchmarks, started by the e2e harness
+// (@tonegraph/e2e/proc) and stopped together at the end, and readings of
+// their memory, CPU time and the machine's load.
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { startProc as start, type Proc } from '@tonegraph/e2e/proc';
 
-const repo = path.resolve(import.meta.dirname, '../..');
+export { graphqlOk, httpOk, type Proc } from '@tonegraph/e2e/proc';
 
-export interface Proc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  /** The last lines it wrote, for failure messages. */
-  tail(): string;
-}
-
-const procs: Proc[] = [];
+/** Every process started here and not stopped yet, in start order. */
+const running: Proc[] = [];
 
 /**
  * Starts `entry` (relative to the repository) with `env` on top of ours and
- * waits until `ready()` says yes. `nodeArgs` go before the entry (e.g. `--cpu-prof`).
+ * waits (60 s at most) until `ready()` says yes. `nodeArgs` go before the
+ * entry (e.g. `--cpu-prof`).
  */
 export async function startProc(
   name: string,
@@ -29,60 +22,23 @@ export async function startProc(
   ready: () => Promise<boolean>,
   nodeArgs: readonly string[] = [],
 ): Promise<Proc> {
-  const child = spawn(process.execPath, [...nodeArgs, path.join(repo, entry)], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const proc = await start(name, entry, { ...process.env, LOG_LEVEL: 'warn', ...env }, ready, {
+    nodeArgs,
+    readyTimeoutMs: 60_000,
   });
-  let log = '';
-  const keep = (chunk: Buffer) => {
-    log = (log + chunk.toString('utf8')).slice(-4000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const proc: Proc = { name, child, tail: () => log };
-  procs.push(proc);
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}:\n${log}`);
-    if (await ready().catch(() => false)) return proc;
-    if (i > 600) throw new Error(`${name} not ready within 60 s:\n${log}`);
-    await sleep(100);
-  }
+  running.push(proc);
+  return proc;
 }
-
-/** True when GET `url` answers 2xx. */
-export const httpOk = (url: string) => () =>
-  fetch(url).then(
-    (r) => r.ok,
-    () => false,
-  );
-
-/** True when `{ __typename }` POSTed to a GraphQL endpoint answers 200. */
-export const graphqlOk = (url: string) => () =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{"query":"{ __typename }"}',
-  }).then(
-    (r) => r.ok,
-    () => false,
-  );
 
 /** Stops one process (SIGTERM, SIGKILL after 20 s) and waits for it to exit. */
 export async function stopProc(proc: Proc): Promise<void> {
-  const { child } = proc;
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  procs.splice(procs.indexOf(proc), 1);
+  await proc.stop();
+  if (running.includes(proc)) running.splice(running.indexOf(proc), 1);
 }
 
 /** Stops every process started here, the last first. */
 export async function stopAll(): Promise<void> {
-  for (const proc of [...procs].reverse()) await stopProc(proc);
+  for (const proc of [...running].reverse()) await stopProc(proc);
 }
 
 /** Resident memory of a process, MiB. */

@@ -12,28 +12,21 @@ import {
   type TrackAnalysis,
   type Waveform,
 } from '@tonegraph/audio-analysis';
+import { GENRES, prng as seedPrng } from '@tonegraph/catalog/seed';
 
 /** The resolutions `packages/audio-analysis` stores (analysers/waveform.ts). */
 export const WAVEFORM_RESOLUTIONS = [256, 1024, 4096] as const;
 /** The analyser's absolute gate, where the gating histogram starts. */
 const GATE_LUFS = -70;
 
-/** mulberry32, as the catalog seed uses. */
+/** The catalog seed's mulberry32, with a normal distribution and ranges on top. */
 export function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  const base = seedPrng(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - base.next())) * Math.cos(2 * Math.PI * base.next());
   return {
-    next,
+    ...base,
     normal,
-    int: (n: number) => Math.floor(next() * n),
-    between: (lo: number, hi: number) => lo + next() * (hi - lo),
+    between: (lo: number, hi: number) => lo + base.next() * (hi - lo),
   };
 }
 
@@ -41,7 +34,7 @@ type Rng = ReturnType<typeof prng>;
 
 /** BPM range, loudness (mean, spread) and share without a detectable beat, per catalog genre. */
 const GENRE_PROFILES: Record<
-  string,
+  (typeof GENRES)[number],
   { bpm: [number, number]; lufs: [number, number]; lra: [number, number]; noBeat: number }
 > = {
   House: { bpm: [118, 128], lufs: [-8, 1.5], lra: [3, 7], noBeat: 0 },
@@ -57,7 +50,9 @@ const GENRE_PROFILES: Record<
   Disco: { bpm: [110, 130], lufs: [-10, 2], lra: [4, 8], noBeat: 0 },
   Folk: { bpm: [70, 130], lufs: [-13, 2.5], lra: [6, 12], noBeat: 0.03 },
 };
-const DEFAULT_PROFILE = GENRE_PROFILES.Pop!;
+const DEFAULT_PROFILE = GENRE_PROFILES.Pop;
+const isGenre = (genre: string | undefined): genre is (typeof GENRES)[number] =>
+  (GENRES as readonly (string | undefined)[]).includes(genre);
 
 /** What the catalog knows of a track that shapes its analysis. */
 export interface ContentSeed {
@@ -136,7 +131,7 @@ type Summary = Omit<TrackAnalysis, 'waveforms' | 'gatingHistogram'>;
 
 /** Everything but the waveforms and the histogram, which go on drawing from `rng`. */
 function summaryOf(seed: ContentSeed, rng: Rng): Summary & { lra: number } {
-  const profile = (seed.genre && GENRE_PROFILES[seed.genre]) || DEFAULT_PROFILE;
+  const profile = isGenre(seed.genre) ? GENRE_PROFILES[seed.genre] : DEFAULT_PROFILE;
   const lufs = Math.max(-35, Math.min(-4, profile.lufs[0] + rng.normal() * profile.lufs[1]));
   const lra = rng.between(...profile.lra);
   const truePeak = Math.min(1.5, -0.1 - Math.max(0, (-lufs - 7) * 0.4) + rng.normal() * 0.5);

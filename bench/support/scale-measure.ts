@@ -2,9 +2,9 @@
 // requests (each with its own arguments) with a cap per request, and a fixed
 // duration of concurrent requests that never repeat a body.
 import { setTimeout as sleep } from 'node:timers/promises';
-import autocannon from 'autocannon';
 import { cpuSeconds } from './procs.ts';
 import { pct } from './percentile.ts';
+import { errorCount, latencySummary, timedLoad } from './timed-load.ts';
 
 /** p50/p95 of a series, or how it ended early. */
 export interface Series {
@@ -99,46 +99,25 @@ export async function load(
   { connections, seconds, capMs }: { connections: number; seconds: number; capMs: number },
 ): Promise<Load> {
   let n = 0;
-  let graphqlErrors = 0;
-  let firstError: string | undefined;
-  const latencies: number[] = [];
-  const started = performance.now();
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url,
-        connections,
-        duration: seconds,
-        timeout: Math.ceil(capMs / 1000),
-        requests: [
-          {
-            method: 'POST',
-            headers,
-            setupRequest: (req) => ({ ...req, body: JSON.stringify(bodyOf(n++)) }),
-            onResponse: (status, body) => {
-              if (status === 200 && body.includes('"errors"')) {
-                graphqlErrors++;
-                firstError ??= body.slice(0, 300);
-              }
-            },
-          },
-        ],
-      },
-      (error: unknown, r) => (error ? reject(new Error('autocannon failed', { cause: error })) : resolve(r)),
-    );
-    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  const run = await timedLoad({
+    url,
+    connections,
+    duration: seconds,
+    timeout: Math.ceil(capMs / 1000),
+    requests: [
+      { method: 'POST', headers, setupRequest: (req) => ({ ...req, body: JSON.stringify(bodyOf(n++)) }) },
+    ],
   });
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  const { requests, rps, p50, p95 } = latencySummary(run);
   return {
     connections,
-    seconds: elapsed,
-    requests: latencies.length,
-    rps: latencies.length / elapsed,
-    p50: pct(latencies, 50),
-    p95: pct(latencies, 95),
-    errors: result.errors + result.non2xx + graphqlErrors,
-    ...(firstError ? { firstError } : {}),
+    seconds: run.seconds,
+    requests,
+    rps,
+    p50,
+    p95,
+    errors: errorCount(run),
+    ...(run.firstError ? { firstError: run.firstError } : {}),
   };
 }
 

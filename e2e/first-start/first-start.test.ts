@@ -30,8 +30,8 @@ import {
   testServices,
   type Isolation,
 } from '@tonegraph/testing';
+import { graphSchema, missingGraphSchema } from '@tonegraph/library-graph/graph-schema';
 import { allQueues, queueNames } from '../../ingest/src/queue/topology.ts';
-import { graphSchema, missingGraphSchema } from '../../subgraphs/library-graph/src/graph-schema.ts';
 import { clientsOf, emptyNeo4j, holdTrackLabel } from './neo4j-gate.ts';
 
 const ROUNDS = 5;

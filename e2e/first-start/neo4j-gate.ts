@@ -3,8 +3,9 @@
 // writes the graph has reached Neo4j, so that on each round they arrive at
 // the schema together, as they did on a fresh machine where `npm start`
 // crashed. Linux /proc tells which processes hold a Bolt connection.
-import { readFile, readdir, readlink } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import type { Driver } from 'neo4j-driver';
+import { holdsSocket, tcpSockets } from '../support/proc.ts';
 
 /** Drops every constraint and index but Neo4j's own token lookups, and every node: an empty Neo4j. */
 export async function emptyNeo4j(graph: Driver): Promise<void> {
@@ -56,26 +57,8 @@ async function childrenOf(parent: number): Promise<number[]> {
 
 /** How many children of `parent` hold an established TCP connection to local port `port`. */
 export async function clientsOf(parent: number, port: number): Promise<number> {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  const inodes = new Set<string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    const text = await readFile(table, 'utf8').catch(() => '');
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      // rem_address is ip:port; st 01 is ESTABLISHED; the inode is the 10th field.
-      if (f[2]?.endsWith(`:${hex}`) && f[3] === '01' && f[9]) inodes.add(f[9]);
-    }
-  }
+  const inodes = await tcpSockets(port, { state: '01', remote: true });
   let clients = 0;
-  for (const pid of await childrenOf(parent)) {
-    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) {
-      const inode = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''))?.[1];
-      if (inode && inodes.has(inode)) {
-        clients++;
-        break;
-      }
-    }
-  }
+  for (const pid of await childrenOf(parent)) if (await holdsSocket(pid, inodes)) clients++;
   return clients;
 }

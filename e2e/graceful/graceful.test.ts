@@ -18,7 +18,7 @@ import postgres from 'postgres';
 import WebSocket from 'ws';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { gql } from '../support/graphql.ts';
-import { startPlatform, type Platform, type Proc } from '../support/platform.ts';
+import { startPlatform, type Platform, type PlatformProc } from '../support/platform.ts';
 
 const FILES = Number(process.env.E2E_GRACEFUL_FILES ?? 150);
 /** Concurrent query loops, each pausing THINK_MS between answers (a front end, not a flood: see the load scenario). */
@@ -213,7 +213,7 @@ test(
         });
       };
       /** SIGTERM, wait for the exit, start it again (ingest has no port to share). */
-      const stopAndStart = async (proc: Proc) => {
+      const stopAndStart = async (proc: PlatformProc) => {
         step = `${proc.name} stopping`;
         const t0 = performance.now();
         const exited = once(proc.child, 'exit') as Promise<[number | null, string | null]>;
@@ -228,7 +228,7 @@ test(
         return platform.restart(proc);
       };
       /** Rolling: the replacement first, then SIGTERM to the old one. */
-      const roll = async (proc: Proc) => {
+      const roll = async (proc: PlatformProc) => {
         step = `${proc.name} rolling`;
         const r = await platform.replace(proc);
         await record(proc.name, 'replacement started, then SIGTERM', r);

@@ -20,7 +20,7 @@ import postgres from 'postgres';
 import WebSocket from 'ws';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { gql } from '../support/graphql.ts';
-import { startPlatform, type Platform, type Proc } from '../support/platform.ts';
+import { startPlatform, type Platform, type PlatformProc } from '../support/platform.ts';
 
 const SECONDS = Number(process.env.E2E_LOAD_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.E2E_LOAD_CONNECTIONS ?? 1000);
@@ -53,7 +53,7 @@ before(
 after(() => platform?.close(), { timeout: 120_000 });
 
 /** Resident memory of a process, MiB (Linux /proc). */
-async function rssMb(proc: Proc): Promise<number> {
+async function rssMb(proc: PlatformProc): Promise<number> {
   const status = await readFile(`/proc/${proc.child.pid}/status`, 'utf8').catch(() => '');
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
 }

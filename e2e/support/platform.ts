@@ -1,22 +1,31 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+// The whole platform as separate processes, as `npm start` runs it, for the
+// e2e scenarios and the console's browser test: catalog, analysis,
+// library-graph, gateways and ingest workers on free ports, on the shared
+// stack's servers but isolated from every other run.
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import postgres from 'postgres';
 import type { ServicesConfig } from '@tonegraph/config';
-import { createTestDatabase, freePort, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
+import { createDriver } from '@tonegraph/library-graph/driver';
+import { createGraphSync } from '@tonegraph/library-graph/sync';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  isolation,
+  testServices,
+  type TestDatabase,
+} from '@tonegraph/testing';
+import { catalogChangedChannel } from '@tonegraph/topics';
+import { allQueues, queueNames } from '../../ingest/src/queue/topology.ts';
+import { exitOf, httpOk, inheritedEnv, listensOn, startProc, type Proc } from './proc.ts';
 
-const repo = path.resolve(import.meta.dirname, '../..');
-
-/** One Tonegraph process of a platform. */
-export interface Proc {
-  readonly name: string;
+/** A process of the platform and the URL tests talk to: a gateway's `/graphql`, ingest's `/metrics`, a subgraph's `/health`. */
+export interface PlatformProc extends Proc {
   readonly url: string;
-  readonly child: ChildProcess;
-  /** The last lines it wrote, for failure messages. */
-  tail(): string;
 }
 
 export interface PlatformOptions {
@@ -31,18 +40,24 @@ export interface PlatformOptions {
     ServicesConfig,
     'DATABASE_URL' | 'MONGO_URL' | 'NEO4J_URL' | 'REDIS_URL' | 'AMQP_URL'
   >;
+  /** Write each process's whole output to `<logDir>/<name>.log` (besides the tail kept for failures). */
+  readonly logDir?: string;
 }
 
 export interface Platform {
-  readonly gateways: readonly Proc[];
-  readonly ingest: readonly Proc[];
+  readonly gateways: readonly PlatformProc[];
+  readonly ingest: readonly PlatformProc[];
   /** catalog, analysis, library-graph. */
-  readonly subgraphs: readonly Proc[];
+  readonly subgraphs: readonly PlatformProc[];
+  /** The subgraphs' GraphQL endpoints, as the gateways are given them. */
+  readonly subgraphUrls: Readonly<Record<'catalog' | 'analysis' | 'library-graph', string>>;
   readonly databaseUrl: string;
   readonly mongoDb: string;
   readonly queuePrefix: string;
+  /** Starts one more gateway over the same subgraphs, with `env` on top (e.g. auth on); stopped by `close()`. */
+  startGateway(name: string, env?: Record<string, string>): Promise<PlatformProc>;
   /** Starts a process of the platform again after it exited (e.g. killed by a test). */
-  restart(proc: Proc): Promise<Proc>;
+  restart(proc: PlatformProc): Promise<PlatformProc>;
   /**
    * A rolling restart of a process that listens (a subgraph or a gateway):
    * starts its replacement on the same port (REUSE_PORT), waits until the
@@ -50,24 +65,51 @@ export interface Platform {
    * exit. Resolves to the replacement and how the old one ended.
    */
   replace(
-    proc: Proc,
-  ): Promise<{ proc: Proc; exitCode: number | null; signal: string | null; stopMs: number }>;
+    proc: PlatformProc,
+  ): Promise<{ proc: PlatformProc; exitCode: number | null; signal: string | null; stopMs: number }>;
+  /**
+   * Sends a change notice, as ingest does after a commit: the gateways empty
+   * their response caches (which would otherwise serve complete answers
+   * cached before, e.g., a subgraph stopped).
+   */
+  notifyChange(): Promise<void>;
+  /**
+   * Stops every process, the last started first, then removes what the run
+   * stored: its Neo4j tracks, MongoDB database, queues and PostgreSQL
+   * database. Every step runs even when one fails. Idempotent.
+   */
   close(): Promise<void>;
 }
 
+/** How a process was started, to start it again. */
+interface Recipe {
+  readonly entry: string;
+  readonly env: Record<string, string>;
+  /** What answers 2xx once it is up. */
+  readonly ready: string;
+  readonly url: string;
+}
+
 /**
- * The whole platform as separate processes, as `npm start` runs it, on the
- * shared stack's servers but isolated from every other run: its own
- * PostgreSQL database, MongoDB database, queues and Redis prefix. Neo4j
- * nodes are keyed by this run's fresh ids.
+ * Starts the platform: the three subgraphs, `gateways` gateways (default 1,
+ * each ready with every subgraph) and `ingestWorkers` workers (default 1),
+ * with their own PostgreSQL database, MongoDB database, queues and Redis
+ * prefix; Neo4j nodes are keyed by this run's fresh ids.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const services = options.services ?? testServices();
   const iso = isolation();
+  const ports = { catalog: await freePort(), analysis: await freePort(), graph: await freePort() };
+  const subgraphUrls = {
+    catalog: `http://127.0.0.1:${ports.catalog}/graphql`,
+    analysis: `http://127.0.0.1:${ports.analysis}/graphql`,
+    'library-graph': `http://127.0.0.1:${ports.graph}/graphql`,
+  } as const;
   const testDb: TestDatabase = await createTestDatabase(services.DATABASE_URL);
   const queuePrefix = `tonegraph.${iso.tag}`;
-  const common: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+  const scanQueue = iso.queue('scan-requests');
+  const common: NodeJS.ProcessEnv = {
+    ...inheritedEnv(),
     MONGO_URL: services.MONGO_URL,
     NEO4J_URL: services.NEO4J_URL,
     REDIS_URL: services.REDIS_URL,
@@ -75,8 +117,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     DATABASE_URL: testDb.url,
     MONGO_DB: iso.mongoDb,
     REDIS_PREFIX: iso.redisPrefix,
-    SCAN_QUEUE: iso.queue('scan-requests'),
+    SCAN_QUEUE: scanQueue,
     QUEUE_PREFIX: queuePrefix,
+    // As `npm start` does: the gateway signs its subgraph requests, the subgraphs check.
     SUBGRAPH_SECRET: randomBytes(24).toString('hex'),
     LIBRARY_ALLOWED_ROOTS: options.allowedRoot,
     INGEST_WATCH_MODE: 'off',
@@ -86,169 +129,162 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  const procs: Proc[] = [];
-  const starts = new Map<string, { entry: string; env: Record<string, string>; ready: string }>();
-  /** `ready` answering is not enough beside another process on the same port: this child must listen. */
-  const start = async (
-    name: string,
-    entry: string,
-    env: Record<string, string>,
-    ready: string,
-    mustListen = false,
-  ) => {
-    const child = spawn(process.execPath, [path.join(repo, entry)], {
-      env: { ...common, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    const keep = (chunk: Buffer) => {
-      log = (log + chunk.toString('utf8')).slice(-4000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const proc: Proc = { name, url: ready, child, tail: () => log };
-    procs.push(proc);
-    starts.set(name, { entry, env, ready });
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}:\n${log}`);
-      const ok = await fetch(ready).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok && (!mustListen || (await listensOn(child.pid!, Number(new URL(ready).port))))) return proc;
-      if (i > 600) throw new Error(`${name} not ready at ${ready} within 60 s:\n${log}`);
-      await sleep(100);
-    }
+  const procs: PlatformProc[] = [];
+  const recipes = new Map<string, Recipe>();
+  /** `ready` answering is not enough beside another process on the same port: with `mustListen` this child must listen. */
+  const start = async (name: string, recipe: Recipe, mustListen = false): Promise<PlatformProc> => {
+    recipes.set(name, recipe);
+    const port = Number(new URL(recipe.ready).port);
+    const proc = await startProc(
+      name,
+      recipe.entry,
+      { ...common, ...recipe.env },
+      async (child) => (await httpOk(recipe.ready)()) && (!mustListen || listensOn(child.pid!, port)),
+      options.logDir ? { logFile: path.join(options.logDir, `${name}.log`) } : {},
+    );
+    const running = { ...proc, url: recipe.url };
+    procs.push(running);
+    return running;
   };
+  const startGateway = async (name: string, env: Record<string, string> = {}) => {
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const gateway = await start(name, {
+      entry: 'gateway/src/index.ts',
+      env: {
+        PORT: String(port),
+        CATALOG_URL: subgraphUrls.catalog,
+        ANALYSIS_URL: subgraphUrls.analysis,
+        LIBRARY_GRAPH_URL: subgraphUrls['library-graph'],
+        ...env,
+      },
+      ready: `${origin}/health`,
+      url: `${origin}/graphql`,
+    });
+    // Ready for clients once every subgraph answers through it.
+    await eventually(httpOk(`${origin}/ready`), {
+      retryErrors: true,
+      timeoutMs: 90_000,
+      intervalMs: 100,
+      what: () => `${name} ready with every subgraph:\n${gateway.tail()}`,
+    });
+    return gateway;
+  };
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const failures: unknown[] = [];
+      const step = async (what: () => Promise<unknown>) => {
+        await what().catch((error: unknown) => failures.push(error));
+      };
+      for (const proc of [...procs].reverse()) await step(() => proc.stop());
+      await step(() => removeGraphTracks(testDb.url, services.NEO4J_URL));
+      await step(() => dropMongoDb(services.MONGO_URL, iso.mongoDb));
+      await step(() => deleteQueues(services.AMQP_URL, queuePrefix, scanQueue));
+      await step(() => testDb.drop());
+      if (failures.length > 0) throw new AggregateError(failures, 'platform cleanup failed');
+    })());
   try {
-    const ports = { catalog: await freePort(), analysis: await freePort(), graph: await freePort() };
+    const subgraph = (name: string, entry: string, port: number) => {
+      const health = `http://127.0.0.1:${port}/health`;
+      return start(name, { entry, env: { PORT: String(port) }, ready: health, url: health });
+    };
     const subgraphs = await Promise.all([
-      start(
-        'catalog',
-        'subgraphs/catalog/src/index.ts',
-        { PORT: String(ports.catalog) },
-        `http://127.0.0.1:${ports.catalog}/health`,
-      ),
-      start(
-        'analysis',
-        'subgraphs/analysis/src/index.ts',
-        { PORT: String(ports.analysis) },
-        `http://127.0.0.1:${ports.analysis}/health`,
-      ),
-      start(
-        'library-graph',
-        'subgraphs/library-graph/src/index.ts',
-        { PORT: String(ports.graph) },
-        `http://127.0.0.1:${ports.graph}/health`,
-      ),
+      subgraph('catalog', 'subgraphs/catalog/src/index.ts', ports.catalog),
+      subgraph('analysis', 'subgraphs/analysis/src/index.ts', ports.analysis),
+      subgraph('library-graph', 'subgraphs/library-graph/src/index.ts', ports.graph),
     ]);
-    const gateways: Proc[] = [];
-    for (let i = 0; i < (options.gateways ?? 1); i++) {
-      const port = await freePort();
-      const proc = await start(
-        `gateway-${i + 1}`,
-        'gateway/src/index.ts',
-        {
-          PORT: String(port),
-          CATALOG_URL: `http://127.0.0.1:${ports.catalog}/graphql`,
-          ANALYSIS_URL: `http://127.0.0.1:${ports.analysis}/graphql`,
-          LIBRARY_GRAPH_URL: `http://127.0.0.1:${ports.graph}/graphql`,
-        },
-        `http://127.0.0.1:${port}/health`,
-      );
-      gateways.push({ ...proc, url: `http://127.0.0.1:${port}/graphql` });
-    }
-    const ingest: Proc[] = [];
+    const gateways: PlatformProc[] = [];
+    for (let i = 0; i < (options.gateways ?? 1); i++) gateways.push(await startGateway(`gateway-${i + 1}`));
+    const ingest: PlatformProc[] = [];
     for (let i = 0; i < (options.ingestWorkers ?? 1); i++) {
       const port = await freePort();
-      const proc = await start(
-        `ingest-${i + 1}`,
-        'ingest/src/index.ts',
-        { METRICS_PORT: String(port) },
-        `http://127.0.0.1:${port}/healthz`,
+      ingest.push(
+        await start(`ingest-${i + 1}`, {
+          entry: 'ingest/src/index.ts',
+          env: { METRICS_PORT: String(port) },
+          ready: `http://127.0.0.1:${port}/healthz`,
+          url: `http://127.0.0.1:${port}/metrics`,
+        }),
       );
-      ingest.push({ ...proc, url: `http://127.0.0.1:${port}/metrics` });
     }
-    let closing: Promise<void> | undefined;
     return {
       gateways,
       ingest,
       subgraphs,
+      subgraphUrls,
       databaseUrl: testDb.url,
       mongoDb: iso.mongoDb,
       queuePrefix,
+      startGateway,
       async restart(proc) {
-        const how = starts.get(proc.name);
-        if (!how) throw new Error(`unknown process ${proc.name}`);
-        const again = await start(proc.name, how.entry, how.env, how.ready);
-        return { ...again, url: proc.url };
+        const recipe = recipes.get(proc.name);
+        if (!recipe) throw new Error(`unknown process ${proc.name}`);
+        return start(proc.name, recipe);
       },
       async replace(proc) {
-        const how = starts.get(proc.name);
-        if (!how) throw new Error(`unknown process ${proc.name}`);
-        const next = await start(proc.name, how.entry, how.env, how.ready, true);
+        const recipe = recipes.get(proc.name);
+        if (!recipe) throw new Error(`unknown process ${proc.name}`);
+        const next = await start(proc.name, recipe, true);
         const t0 = performance.now();
-        const exited = once(proc.child, 'exit') as Promise<[number | null, string | null]>;
+        const exited = exitOf(proc.child);
         proc.child.kill('SIGTERM');
-        const [exitCode, signal] = await exited;
-        return { proc: { ...next, url: proc.url }, exitCode, signal, stopMs: performance.now() - t0 };
+        const { exitCode, signal } = await exited;
+        return { proc: next, exitCode, signal, stopMs: performance.now() - t0 };
       },
-      close() {
-        closing ??= (async () => {
-          await stopAll(procs);
-          await deleteQueues(services.AMQP_URL, queuePrefix, common.SCAN_QUEUE!);
-          await testDb.drop();
-        })();
-        return closing;
+      async notifyChange() {
+        const redis = new Redis(services.REDIS_URL);
+        try {
+          await redis.publish(
+            catalogChangedChannel(iso.redisPrefix),
+            JSON.stringify({ source: 'test', at: new Date().toISOString() }),
+          );
+        } finally {
+          redis.disconnect();
+        }
       },
+      close,
     };
   } catch (error) {
-    await stopAll(procs);
-    await testDb.drop();
+    await close().catch(() => undefined);
     throw error;
   }
 }
 
-/** Whether process `pid` holds a listening TCP socket on `port` (Linux /proc). */
-async function listensOn(pid: number, port: number): Promise<boolean> {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  const inodes = new Set<string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    const text = await readFile(table, 'utf8').catch(() => '');
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      // local_address is ip:port; st 0A is LISTEN; the inode is the 10th field.
-      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A' && f[9]) inodes.add(f[9]);
-    }
+/** Removes this run's tracks (those its catalog holds) from the shared Neo4j. */
+async function removeGraphTracks(databaseUrl: string, neo4jUrl: string): Promise<void> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const ids = await sql<{ id: string }[]>`select id from tracks`
+    .then((rows) => rows.map((r) => r.id))
+    .finally(() => sql.end());
+  if (ids.length === 0) return;
+  const driver = createDriver(neo4jUrl);
+  const sync = createGraphSync(driver);
+  try {
+    await sync.removeTracks(ids);
+  } finally {
+    await sync.close();
+    await driver.close();
   }
-  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
-  for (const fd of fds) {
-    const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
-    if (inode && inodes.has(inode)) return true;
-  }
-  return false;
 }
 
-async function stopAll(procs: readonly Proc[]): Promise<void> {
-  await Promise.all(
-    procs.map(async (p) => {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-      p.child.kill('SIGTERM');
-      const timer = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
-      await once(p.child, 'exit');
-      clearTimeout(timer);
-    }),
-  );
+async function dropMongoDb(url: string, db: string): Promise<void> {
+  const mongo = await MongoClient.connect(url);
+  try {
+    await mongo.db(db).dropDatabase();
+  } finally {
+    await mongo.close();
+  }
 }
 
 async function deleteQueues(url: string, prefix: string, scanQueue: string): Promise<void> {
   const conn = await amqp.connect(url);
-  const ch = await conn.createChannel();
-  ch.on('error', () => {});
-  for (const stage of ['files', 'analysis', 'graph'])
-    for (const suffix of ['', '.retry', '.dead'])
-      await ch.deleteQueue(`${prefix}.${stage}${suffix}`).catch(() => {});
-  await ch.deleteQueue(scanQueue).catch(() => {});
-  await conn.close().catch(() => {});
+  try {
+    const channel = await conn.createChannel();
+    channel.on('error', () => {});
+    for (const queue of allQueues(queueNames(prefix, scanQueue)))
+      await channel.deleteQueue(queue).catch(() => undefined);
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
 }

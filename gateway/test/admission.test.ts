@@ -4,7 +4,8 @@
 // gate is still closed; the accepted requests complete once it opens.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { eventually, startGateway, type RunningGateway } from './support.ts';
+import { eventually } from '@tonegraph/testing';
+import { startGateway, type RunningGateway } from './support.ts';
 import { askEcho, metricValue, startGatedSubgraph, type GatedSubgraph } from './traffic-support.ts';
 
 let subgraph: GatedSubgraph;

@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
 import { supergraphFile } from '@tonegraph/schema-tools';
-import { eventually, startGateway, type RunningGateway } from './support.ts';
+import { eventually } from '@tonegraph/testing';
+import { startGateway, type RunningGateway } from './support.ts';
 import { metricValue } from './traffic-support.ts';
 
 let catalog: Harness;

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { isolation, testServices } from '@tonegraph/testing';
+import { eventually, isolation, testServices } from '@tonegraph/testing';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { createSubgraphDataSource } from '../src/subgraph-fetch.ts';
 import { deduplicateFetches } from '../src/subgraph-traffic/dedupe.ts';
-import { eventually, post, startGateway, type RunningGateway } from './support.ts';
+import { post, startGateway, type RunningGateway } from './support.ts';
 import { askEcho, metricValue, startGatedSubgraph, type GatedSubgraph } from './traffic-support.ts';
 
 const DEDUPLICATED = 'tonegraph_gateway_subgraph_fetches_deduplicated_total';

@@ -6,7 +6,8 @@
 // its client leaves; the admitted ones complete once the gate opens.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
-import { eventually, startGateway, type RunningGateway } from './support.ts';
+import { eventually } from '@tonegraph/testing';
+import { startGateway, type RunningGateway } from './support.ts';
 import { askEcho, metricValue, startGatedSubgraph, type GatedSubgraph } from './traffic-support.ts';
 
 let subgraph: GatedSubgraph;

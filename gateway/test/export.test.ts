@@ -24,7 +24,14 @@ import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createLogger } from '@tonegraph/logger';
 import { supergraphFile } from '@tonegraph/schema-tools';
 import { SUBGRAPH_SECRET_HEADER } from '@tonegraph/subgraph-auth';
-import { createTestDatabase, freePort, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  isolation,
+  testServices,
+  type TestDatabase,
+} from '@tonegraph/testing';
 import { parseApiKeys } from '../src/auth/index.ts';
 import { createServer, type Gateway } from '../src/server.ts';
 
@@ -225,16 +232,6 @@ const runningExports = () =>
     where datname = current_database() and pid <> pg_backend_pid()
       and query like '%tonegraph:export%' and state <> 'idle'`;
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(100);
-  }
-}
-
 const hs = (claims: Record<string, unknown>) =>
   new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
@@ -357,13 +354,16 @@ test('a slow client holds the catalog back; a client that leaves aborts the upst
   const upstream = catalogSockets.slice(firstCatalogSocket).find((s) => !s.destroyed)!;
   // Until the client reads, the catalog stops sending and its cursor waits.
   let last = -1;
-  await eventually('the catalog stops sending', async () => {
-    const now = upstream.bytesWritten;
-    const still = now === last;
-    last = now;
-    await sleep(300);
-    return still && upstream.bytesWritten === now ? true : undefined;
-  });
+  await eventually(
+    async () => {
+      const now = upstream.bytesWritten;
+      const still = now === last;
+      last = now;
+      await sleep(300);
+      return still && upstream.bytesWritten === now;
+    },
+    { what: 'the catalog stops sending' },
+  );
   assert.ok(
     upstream.bytesWritten < total * 0.8,
     `the catalog sent ${upstream.bytesWritten} of ${total} bytes`,
@@ -376,9 +376,7 @@ test('a slow client holds the catalog back; a client that leaves aborts the upst
   );
 
   res.destroy();
-  await eventually('the upstream connection closes', () => (upstream.destroyed ? true : undefined));
-  await eventually('the cursor closes', async () =>
-    (await runningExports()).length === 0 ? true : undefined,
-  );
+  await eventually(() => upstream.destroyed, { what: 'the upstream connection closes' });
+  await eventually(async () => (await runningExports()).length === 0, { what: 'the cursor closes' });
   assert.ok(upstream.bytesWritten < total);
 });

@@ -9,11 +9,10 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
-import { freePort } from '@tonegraph/testing';
+import { eventually, freePort } from '@tonegraph/testing';
 import {
   closeOf,
   composeWithRecorder,
-  eventually,
   post,
   startRecorder,
   watch,
@@ -72,13 +71,16 @@ async function startChild(): Promise<Child> {
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   const base = `http://127.0.0.1:${port}`;
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`gateway exited: ${stderr}`);
-    return (
-      (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined))?.ok ===
-      true
-    );
-  }, 60_000);
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`gateway exited: ${stderr}`);
+      return (
+        (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined))?.ok ===
+        true
+      );
+    },
+    { timeoutMs: 60_000 },
+  );
   return { process: child, base, exited };
 }
 
@@ -91,10 +93,13 @@ test('SIGTERM during a slow request: not ready at once, the request completes, e
     child.process.kill('SIGTERM');
     // Not ready from the signal on, while the listener stays open for the shutdown delay.
     let ready: Response | undefined;
-    await eventually(async () => {
-      ready = await fetch(`${child.base}/readyz`, { signal: AbortSignal.timeout(5000) });
-      return ready.status === 503;
-    }, 2000);
+    await eventually(
+      async () => {
+        ready = await fetch(`${child.base}/readyz`, { signal: AbortSignal.timeout(5000) });
+        return ready.status === 503;
+      },
+      { timeoutMs: 2000 },
+    );
     assert.deepEqual(await ready?.json(), { status: 'stopping' });
     const answered = await slow;
     assert.equal(answered.status, 200);

@@ -12,10 +12,9 @@ import { seedCatalog } from '@tonegraph/catalog/seed';
 import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
 import { createLogger } from '@tonegraph/logger';
 import { supergraphFile } from '@tonegraph/schema-tools';
-import { isolation, testServices } from '@tonegraph/testing';
+import { eventually, isolation, testServices } from '@tonegraph/testing';
 import { catalogChangedChannel } from '@tonegraph/topics';
 import { createServer, type Gateway } from '../src/server.ts';
-import { eventually } from './support.ts';
 
 const prefix = isolation().redisPrefix;
 let root: string;

@@ -12,11 +12,16 @@ import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
 import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
 import { createLogger } from '@tonegraph/logger';
 import { SUBGRAPH_SECRET_HEADER } from '@tonegraph/subgraph-auth';
-import { createTestDatabase, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
+import {
+  createTestDatabase,
+  eventually,
+  isolation,
+  testServices,
+  type TestDatabase,
+} from '@tonegraph/testing';
 import {
   closeOf,
   composeWithRecorder,
-  eventually,
   post,
   startGateway,
   startRecorder,
@@ -150,5 +155,5 @@ test('the request deadline aborts the subgraph fetch still running: GATEWAY_TIME
   assert.equal(res.body.errors?.[0]?.extensions?.code, 'GATEWAY_TIMEOUT', JSON.stringify(res.body));
   assert.ok(elapsed < 2000, `answered after ${elapsed} ms, before the subgraph`);
   // The recorder sees its client (the gateway's fetch) go away before it answered.
-  await eventually(() => recorder.aborted === 1, 4000);
+  await eventually(() => recorder.aborted === 1, { timeoutMs: 4000 });
 });

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
+import { eventually } from '@tonegraph/testing';
 import {
   composeWithRecorder,
-  eventually,
   startGateway,
   startRecorder,
   type Recorder,
@@ -53,7 +53,7 @@ test('a client that stops reading is closed with 1013', async () => {
   );
   // Stop reading: the kernel buffers fill, then the gateway's socket buffer.
   socket.pause();
-  await eventually(async () => (await rejections('SLOW_CONSUMER')) >= 1, 20_000);
+  await eventually(async () => (await rejections('SLOW_CONSUMER')) >= 1, { timeoutMs: 20_000 });
   socket.resume();
   assert.equal(await closed, 1013);
 });

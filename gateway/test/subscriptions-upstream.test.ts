@@ -7,9 +7,9 @@ import { after, before, test } from 'node:test';
 import type { Client } from 'graphql-ws';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
+import { eventually } from '@tonegraph/testing';
 import {
   composeWithProbe,
-  eventually,
   startGateway,
   startProbe,
   watch,

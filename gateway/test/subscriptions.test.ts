@@ -8,11 +8,10 @@ import { createClient as createSseClient } from 'graphql-sse';
 import type { Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
-import { testServices } from '@tonegraph/testing';
+import { eventually, testServices } from '@tonegraph/testing';
 import { importProgressChannel, libraryEventsChannel } from '@tonegraph/topics';
 import {
   composeWithProbe,
-  eventually,
   startGateway,
   startProbe,
   watch,

@@ -211,18 +211,6 @@ export function watch<T>(client: Client, query: string, variables?: Record<strin
   };
 }
 
-/** Polls `condition` until it holds. */
-export async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /**
  * A subgraph that reports what reached it: `headers` answers with the
  * request headers it got (JSON), `slow(ms)` answers after `ms`. Composed with

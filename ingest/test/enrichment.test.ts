@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createEnricher, type Enricher, type MbRecording } from '@tonegraph/enrichment';
@@ -17,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from '@tonegraph/catalog';
 import { createEnrichmentPublisher, createScanPublisher } from '@tonegraph/catalog/queue';
 import { createLogger } from '@tonegraph/logger';
-import { isolation, testServices } from '@tonegraph/testing';
+import { eventually, isolation, testServices } from '@tonegraph/testing';
 import { startHarness, type IngestHarness } from './harness.ts';
 
 let set: FixtureSet;
@@ -119,15 +118,20 @@ const rowsOf = (h: IngestHarness, libraryId: string) => h.database.sql<Row[]>`
     from tracks t left join albums al on al.id = t.album_id
    where t.library_id = ${libraryId} order by t.file_path`;
 
+/** The library's rows once `done` holds for them; the timeout names each track's enrichment status. */
 async function waitFor(h: IngestHarness, libraryId: string, done: (rows: Row[]) => boolean, ms = 30_000) {
-  const deadline = Date.now() + ms;
   let rows: Row[] = [];
-  while (Date.now() < deadline) {
-    rows = [...(await rowsOf(h, libraryId))];
-    if (done(rows)) return rows;
-    await sleep(100);
-  }
-  assert.fail(`enrichment did not settle: ${JSON.stringify(rows.map((r) => r.enrichment_status))}`);
+  return eventually(
+    async () => {
+      rows = [...(await rowsOf(h, libraryId))];
+      return done(rows) ? rows : undefined;
+    },
+    {
+      timeoutMs: ms,
+      intervalMs: 100,
+      what: () => `enrichment to settle: ${JSON.stringify(rows.map((r) => r.enrichment_status))}`,
+    },
+  );
 }
 
 /** What the fakes hold for a fixture: the recording and release an import should link it to. */

@@ -4,12 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Driver } from 'neo4j-driver';
 import { generateFixtures, type FixtureSet } from '@tonegraph/fixtures';
 import { createDriver } from '@tonegraph/library-graph/driver';
 import { createGraphSync, type GraphSync } from '@tonegraph/library-graph/sync';
-import { testServices } from '@tonegraph/testing';
+import { eventually, testServices } from '@tonegraph/testing';
 import { startHarness, type IngestHarness } from './harness.ts';
 
 let set: FixtureSet;
@@ -55,24 +54,18 @@ async function graphTracks(ids: readonly string[]): Promise<Map<string, string[]
   return new Map(records.map((r) => [r.get('id') as string, r.get('artists') as string[]]));
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 test('imported tracks reach the library graph with their artists', async () => {
   const job = await h.scan(libraryId, 'FULL');
   assert.equal(job.status, 'COMPLETED');
   const ids = await catalogTrackIds();
   assert.equal(ids.length, set.tracks.length);
-  const nodes = await eventually(async () => {
-    const g = await graphTracks(ids);
-    return g.size === ids.length ? g : undefined;
-  }, 'every track in the graph');
+  const nodes = await eventually(
+    async () => {
+      const g = await graphTracks(ids);
+      return g.size === ids.length ? g : undefined;
+    },
+    { what: 'every track in the graph', timeoutMs: 30_000 },
+  );
   const credits = await h.database.sql<{ track_id: string; artist_id: string }[]>`
     select ta.track_id, ta.artist_id from track_artists ta join tracks t on t.id = ta.track_id
     where t.library_id = ${libraryId}`;
@@ -93,7 +86,10 @@ test('a deleted file leaves the graph too; a full rescan changes nothing else', 
   removed.push(row!.id);
   const job = await h.scan(libraryId, 'FULL');
   assert.equal(job.status, 'COMPLETED');
-  await eventually(async () => ((await graphTracks([row!.id])).size === 0 ? true : undefined), 'the removal');
+  await eventually(async () => (await graphTracks([row!.id])).size === 0, {
+    what: 'the removal',
+    timeoutMs: 30_000,
+  });
   const ids = await catalogTrackIds();
   assert.equal((await graphTracks(ids)).size, ids.length);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { isolation, testServices } from '@tonegraph/testing';
+import { eventually, isolation, testServices } from '@tonegraph/testing';
 import {
   catalogChangedChannel,
   importProgressChannel,
@@ -36,15 +36,6 @@ const counters = (jobId: string, status: string, processed: number): JobCounters
   analysis: { total: 0, processed: 0, failed: 0 },
 });
 
-/** Resolves once `done()` holds; fails with `what` after `withinMs`. */
-async function until(done: () => boolean, what: string, withinMs: number): Promise<void> {
-  const deadline = performance.now() + withinMs;
-  while (!done()) {
-    if (performance.now() > deadline) assert.fail(`${what} (not within ${withinMs} ms)`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 async function listen(jobId: string): Promise<ImportProgressEvent[]> {
   const events: ImportProgressEvent[] = [];
   const channel = importProgressChannel(iso.redisPrefix, jobId);
@@ -61,10 +52,13 @@ test('a burst is throttled to the newest counters; the last track named carries 
   const progress = createProgressPublisher(pub, iso.redisPrefix, 100);
   for (let i = 1; i <= 50; i++)
     progress.publish(counters(jobId, 'RUNNING', i), i === 40 ? 'track-40' : undefined);
-  await until(() => events.length === 1, 'the burst is sent after the throttle interval', 10_000);
+  await eventually(() => events.length === 1, {
+    what: 'the burst is sent after the throttle interval',
+    timeoutMs: 10_000,
+  });
   progress.publish(counters(jobId, 'COMPLETED', 100));
   await progress.flush();
-  await until(() => events.length === 2, 'the final event is sent', 10_000);
+  await eventually(() => events.length === 2, { what: 'the final event is sent', timeoutMs: 10_000 });
   await new Promise((r) => setTimeout(r, 100));
 
   assert.deepEqual(
@@ -78,7 +72,7 @@ test('a burst is throttled to the newest counters; the last track named carries 
   // The job is forgotten once final: a new run of the same id starts with no last track.
   progress.publish(counters(jobId, 'COMPLETED', 100));
   await progress.flush();
-  await until(() => events.length === 3, 'the new run is sent', 10_000);
+  await eventually(() => events.length === 3, { what: 'the new run is sent', timeoutMs: 10_000 });
   assert.equal(events[2]!.lastTrackId, undefined);
 });
 
@@ -99,9 +93,12 @@ test('change notices: the first at once, then at most one per interval for a bur
     const changes = createChangeNotifier(pub, prefix, interval);
     const started = performance.now();
     changes.changed();
-    await until(() => heard.length === 1, 'the first change is announced at once', interval / 2);
+    await eventually(() => heard.length === 1, {
+      what: 'the first change is announced at once',
+      timeoutMs: interval / 2,
+    });
     for (let i = 0; i < 20; i++) changes.changed();
-    await until(() => heard.length === 2, 'a notice for the burst', interval * 3);
+    await eventually(() => heard.length === 2, { what: 'a notice for the burst', timeoutMs: interval * 3 });
     assert.ok(
       heard[1]!.at - started >= interval * 0.95,
       `the burst waited for the end of the interval (${Math.round(heard[1]!.at - started)} ms)`,
@@ -109,7 +106,10 @@ test('change notices: the first at once, then at most one per interval for a bur
     assert.equal(heard[1]!.event.source, 'ingest');
     changes.changed();
     await changes.flush(); // long before the interval ends
-    await until(() => heard.length === 3, 'flush sends the pending notice', interval / 2);
+    await eventually(() => heard.length === 3, {
+      what: 'flush sends the pending notice',
+      timeoutMs: interval / 2,
+    });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(heard.length, 3, 'one notice for the burst, one for the flush');
   } finally {

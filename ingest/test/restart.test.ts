@@ -14,7 +14,7 @@ import amqp from 'amqplib';
 import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { startPrivateStack, type PrivateStack, type ServiceName } from '@tonegraph/stack/private';
-import { freePort, isolation } from '@tonegraph/testing';
+import { eventually, freePort, isolation } from '@tonegraph/testing';
 
 const FILES = 200;
 const iso = isolation();
@@ -69,17 +69,6 @@ const jobState = async (jobId: string) => {
   return row!;
 };
 
-/** Waits for a query to succeed and return a defined value; the database may be down meanwhile. */
-async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promise<T | undefined> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await sleep(50);
-  }
-  return undefined;
-}
-
 async function importWithRestart(name: ServiceName) {
   const dir = path.join(root, name);
   const { files } = await generateLibrary(dir, { files: FILES });
@@ -100,19 +89,25 @@ async function importWithRestart(name: ServiceName) {
   await ch.waitForConfirms();
   await conn.close();
 
-  const at = await until(async () => {
-    const s = await jobState(job!.id);
-    return s.processed >= FILES / 4 ? s.processed : undefined;
-  }, 120_000);
+  const at = await eventually(
+    async () => {
+      const s = await jobState(job!.id);
+      return s.processed >= FILES / 4 ? s.processed : undefined;
+    },
+    { timeoutMs: 120_000, retryErrors: true },
+  );
   assert.ok(at !== undefined && at < FILES, `the restart lands mid-import (processed ${at})`);
   await stack.stop(name);
   await sleep(1000);
   await stack.start(name);
 
-  const state = await until(async () => {
-    const s = await jobState(job!.id);
-    return s.status === 'COMPLETED' ? s : undefined;
-  }, 180_000);
+  const state = await eventually(
+    async () => {
+      const s = await jobState(job!.id);
+      return s.status === 'COMPLETED' ? s : undefined;
+    },
+    { timeoutMs: 180_000, retryErrors: true },
+  );
   assert.deepEqual(state, { status: 'COMPLETED', total: FILES, processed: FILES, failed: 0 });
   const tracks = await database.sql<{ file_path: string }[]>`
     select file_path from tracks where library_id = ${lib!.id}`;

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { watch } from 'chokidar';
 import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
 import { createLogger } from '@tonegraph/logger';
-import { testServices } from '@tonegraph/testing';
+import { eventually, testServices } from '@tonegraph/testing';
 import { requestScan } from '../src/catalog/scan-requests.ts';
 import { createWatchSupervisor, type WatchSupervisor } from '../src/watcher/index.ts';
 import { startHarness, type IngestHarness } from './harness.ts';
@@ -52,16 +52,6 @@ async function library(): Promise<{ dir: string; id: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tonegraph-watch-'));
   dirs.push(dir);
   return { dir, id: await h.addLibrary(dir) };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 const trackPaths = async (libraryId: string) =>
@@ -109,19 +99,22 @@ test('file-system events become incremental scans: added and deleted files reach
     await sup.refresh();
     assert.equal((await libraryRow(lib.id)).watch_mode, 'EVENTS');
     // The scan on start catches up with what changed while nobody watched.
-    await until('the catch-up scan', async () =>
-      (await trackPaths(lib.id)).length === 1 ? true : undefined,
-    );
+    await eventually(async () => (await trackPaths(lib.id)).length === 1, {
+      what: 'the catch-up scan',
+      timeoutMs: 30_000,
+    });
 
     await writeFile(path.join(lib.dir, 'two.wav'), wav(2));
     await writeFile(path.join(lib.dir, 'notes.txt'), 'not audio');
-    await until('the added file', async () =>
-      (await trackPaths(lib.id)).join() === 'one.wav,two.wav' ? true : undefined,
-    );
+    await eventually(async () => (await trackPaths(lib.id)).join() === 'one.wav,two.wav', {
+      what: 'the added file',
+      timeoutMs: 30_000,
+    });
     await unlink(path.join(lib.dir, 'one.wav'));
-    await until('the deleted file', async () =>
-      (await trackPaths(lib.id)).join() === 'two.wav' ? true : undefined,
-    );
+    await eventually(async () => (await trackPaths(lib.id)).join() === 'two.wav', {
+      what: 'the deleted file',
+      timeoutMs: 30_000,
+    });
   } finally {
     await sup.close();
   }
@@ -146,18 +139,25 @@ test('an exhausted watch limit falls back to polling, says why, and still picks 
   const sup = supervise({ createWatcher: exhausted, pollIntervalMs: 500, scanOnStart: false });
   try {
     await sup.refresh();
-    const row = await until('the fallback', async () => {
-      const r = await libraryRow(lib.id);
-      return r.watch_mode === 'POLLING' ? r : undefined;
-    });
+    const row = await eventually(
+      async () => {
+        const r = await libraryRow(lib.id);
+        return r.watch_mode === 'POLLING' ? r : undefined;
+      },
+      { what: 'the fallback', timeoutMs: 30_000 },
+    );
     assert.match(row.watch_reason ?? '', /watch limit is exhausted.*max_user_watches/);
     // Events may have been missed before the failure: one scan right away…
-    await until('the catch-up scan', async () => ((await finishedJobs(lib.id)) >= 1 ? true : undefined));
+    await eventually(async () => (await finishedJobs(lib.id)) >= 1, {
+      what: 'the catch-up scan',
+      timeoutMs: 30_000,
+    });
     // …then periodic ones.
     await writeFile(path.join(lib.dir, 'late.wav'), wav(3));
-    await until('the polled file', async () =>
-      (await trackPaths(lib.id)).join() === 'late.wav' ? true : undefined,
-    );
+    await eventually(async () => (await trackPaths(lib.id)).join() === 'late.wav', {
+      what: 'the polled file',
+      timeoutMs: 30_000,
+    });
   } finally {
     await sup.close();
   }
@@ -175,9 +175,10 @@ test('changes while a scan is running re-arm the watcher: one scan after the run
     await sleep(1500); // past the debounce and several refreshes
     assert.equal(await jobCount(lib.id), 1, 'no scan is queued while one runs');
     await h.database.sql`update import_jobs set status = 'COMPLETED' where library_id = ${lib.id}`;
-    await until('both files', async () =>
-      (await trackPaths(lib.id)).join() === 'a.wav,b.wav' ? true : undefined,
-    );
+    await eventually(async () => (await trackPaths(lib.id)).join() === 'a.wav,b.wav', {
+      what: 'both files',
+      timeoutMs: 30_000,
+    });
     assert.equal(await jobCount(lib.id), 2, 'exactly one scan covered both changes');
   } finally {
     await sup.close();

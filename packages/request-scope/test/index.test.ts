@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import express from 'express';
+import { eventually } from '@tonegraph/testing';
 import { abandonedRequests, RequestAbandonedError, requestSignal, throwIfAbandoned } from '../src/index.ts';
 
 let url: string;
@@ -49,23 +50,18 @@ const post = (query: string, signal?: AbortSignal) =>
     ...(signal ? { signal } : {}),
   });
 
-async function until(condition: () => boolean) {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(condition(), 'timed out waiting');
-}
-
 test('a query abandoned by its client refuses to start more work; one answered does not', async () => {
   const client = new AbortController();
   const leaving = post('{ tracks { id } }', client.signal).catch(() => undefined);
   const staying = post('query { tracks { id } }');
-  await until(() => arrived === 2);
+  await eventually(() => arrived === 2);
   client.abort();
   await leaving;
   // The server has seen the connection close before the work resumes.
-  await until(() => signals.some((s) => s?.aborted));
+  await eventually(() => signals.some((s) => s?.aborted));
   release();
   assert.equal((await staying).status, 200);
-  await until(() => seen.length === 2);
+  await eventually(() => seen.length === 2);
   assert.deepEqual(seen.map((s) => s.refused).sort(), [false, true]);
   assert.ok(seen.every((s) => s.scoped));
 });
@@ -74,7 +70,7 @@ test('a mutation is not scoped, and outside a request nothing is refused', async
   seen.splice(0);
   gate = Promise.resolve();
   assert.equal((await post('mutation { touch }')).status, 200);
-  await until(() => seen.length === 1);
+  await eventually(() => seen.length === 1);
   assert.deepEqual(seen, [{ scoped: false, refused: false }]);
   assert.equal(requestSignal(), undefined);
   throwIfAbandoned();

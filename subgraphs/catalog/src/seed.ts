@@ -17,8 +17,8 @@ export interface SeedOptions {
   readonly libraryPath?: string;
 }
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number) {
+/** mulberry32: small, fast, deterministic (the benchmarks' synthetic data draws from it too). */
+export function prng(seed: number) {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -72,7 +72,8 @@ const WORDS = [
   'Ghost',
   'Heart',
 ] as const;
-const GENRES = [
+/** The genres seeded tracks and albums get. */
+export const GENRES = [
   'House',
   'Techno',
   'Drum & Bass',
@@ -85,7 +86,7 @@ const GENRES = [
   'Soul',
   'Disco',
   'Folk',
-];
+] as const;
 const FORMATS = [
   { format: 'flac', codec: 'FLAC', container: 'FLAC', lossless: true, bitsPerSample: 16 },
   { format: 'mp3', codec: 'MPEG 1 Layer 3', container: 'MPEG', lossless: false, bitsPerSample: null },

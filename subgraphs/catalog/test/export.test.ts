@@ -16,7 +16,13 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import postgres from 'postgres';
 import { createLogger } from '@tonegraph/logger';
 import { SUBGRAPH_SECRET_HEADER, createSubgraphAuth } from '@tonegraph/subgraph-auth';
-import { createTestDatabase, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
+import {
+  createTestDatabase,
+  eventually,
+  isolation,
+  testServices,
+  type TestDatabase,
+} from '@tonegraph/testing';
 import { createDb, migrateDb, type Database } from '../src/db/client.ts';
 import { EXPORT_TRACKS_PATH, mountExport } from '../src/export.ts';
 import { createScanPublisher, type ScanPublisher } from '../src/queue.ts';
@@ -147,16 +153,6 @@ const runningExports = () =>
     where datname = current_database() and pid <> pg_backend_pid()
       and query like '%tonegraph:export%' and state <> 'idle'`;
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(100);
-  }
-}
-
 /**
  * Whether a socket of this host still uses local TCP port `port` and is not
  * closed on its side yet (Linux /proc: state 09 LAST_ACK and 07 CLOSE come
@@ -177,13 +173,16 @@ async function holdsPort(port: number): Promise<boolean> {
 /** Waits until the server's socket has written nothing new for a while: the export is held back. */
 async function stalled(socket: Socket): Promise<void> {
   let last = -1;
-  await eventually('the server stops writing', async () => {
-    const now = socket.bytesWritten;
-    const still = now === last;
-    last = now;
-    await sleep(300);
-    return still && socket.bytesWritten === now ? true : undefined;
-  });
+  await eventually(
+    async () => {
+      const now = socket.bytesWritten;
+      const still = now === last;
+      last = now;
+      await sleep(300);
+      return still && socket.bytesWritten === now;
+    },
+    { what: 'the server stops writing' },
+  );
 }
 
 test('only signed requests are served', async () => {
@@ -296,9 +295,7 @@ test('a slow reader holds the cursor back: the server keeps about one batch, not
   const titles = linesOf(text).map((l) => (JSON.parse(l) as { title: string }).title);
   assert.equal(titles.length, FAT_ROWS);
   assert.equal(new Set(titles).size, FAT_ROWS);
-  await eventually('the cursor is closed', async () =>
-    (await runningExports()).length === 0 ? true : undefined,
-  );
+  await eventually(async () => (await runningExports()).length === 0, { what: 'the cursor is closed' });
 });
 
 test('clients that leave early close their cursors and free their slots', async () => {
@@ -307,9 +304,7 @@ test('clients that leave early close their cursors and free their slots', async 
     await once(res, 'readable');
     assert.equal((await runningExports()).length, 1);
     res.destroy();
-    await eventually('the cursor is closed', async () =>
-      (await runningExports()).length === 0 ? true : undefined,
-    );
+    await eventually(async () => (await runningExports()).length === 0, { what: 'the cursor is closed' });
   }
   // Two exports may run at once here: two slow readers take both slots, a third is turned away.
   const first = await get(`${smallUrl}${EXPORT_TRACKS_PATH}?libraryId=${fatLibrary}`);
@@ -321,9 +316,7 @@ test('clients that leave early close their cursors and free their slots', async 
   assert.equal(busy.errors[0]?.extensions.code, 'EXPORT_BUSY');
   first.destroy();
   second.destroy();
-  await eventually('both cursors are closed', async () =>
-    (await runningExports()).length === 0 ? true : undefined,
-  );
+  await eventually(async () => (await runningExports()).length === 0, { what: 'both cursors are closed' });
   // Nothing leaked: the slots are free again and the export completes.
   const after = await get(`${smallUrl}${EXPORT_TRACKS_PATH}?libraryId=${copyLibrary}`);
   assert.equal(after.statusCode, 200);
@@ -337,18 +330,21 @@ test('clients that leave early close their cursors and free their slots', async 
 test('a database failure mid-stream ends the file with an error line and cuts the connection', async () => {
   const res = await get(`${smallUrl}${EXPORT_TRACKS_PATH}?libraryId=${fatLibrary}`);
   const socket = lastSocket!;
-  await eventually('the server waits for the client between two batches', async () => {
-    await stalled(socket);
-    return socket.writableLength > socket.writableHighWaterMark ? true : undefined;
-  });
+  await eventually(
+    async () => {
+      await stalled(socket);
+      return socket.writableLength > socket.writableHighWaterMark;
+    },
+    { what: 'the server waits for the client between two batches' },
+  );
   const [running] = await runningExports();
   assert.ok(running);
   const [terminated] = await admin<{ done: boolean }[]>`
     select pg_terminate_backend(${running.pid}, 10000) as done`;
   assert.equal(terminated?.done, true, 'the backend is gone');
-  await eventually('the server closes its database connection', async () =>
-    (await holdsPort(running.port)) ? undefined : true,
-  );
+  await eventually(async () => !(await holdsPort(running.port)), {
+    what: 'the server closes its database connection',
+  });
   const { text, complete } = await body(res);
   assert.equal(complete, false, 'the response is cut, not ended');
   const lines = linesOf(text);

@@ -9,8 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '@tonegraph/testing';
+import { eventually, freePort } from '@tonegraph/testing';
 import { startSupervisor, type ServiceSpec } from '../src/supervisor/supervisor.ts';
 
 const fixture = path.join(import.meta.dirname, 'fixtures', 'supervised', 'service.ts');
@@ -43,14 +42,6 @@ const isRunning = (pid: number) => {
   }
 };
 
-/** Polls until `check` is true; the deadline only keeps a broken supervisor from hanging the test. */
-async function eventually(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(50)) {
-    if (await check()) return;
-  }
-  assert.fail(`never happened: ${what}`);
-}
-
 test('a service killed with SIGKILL is restarted, its exit and last lines printed, and answers again', async () => {
   const alpha = await service('alpha', 'listen');
   const beta = await service('beta', 'listen');
@@ -66,13 +57,16 @@ test('a service killed with SIGKILL is restarted, its exit and last lines printe
     assert.equal(await (await fetch(alpha.readyUrl!)).text(), String(first));
 
     process.kill(first, 'SIGKILL');
-    await eventually('alpha answers from a new process', async () => {
-      const body = await fetch(alpha.readyUrl!).then(
-        (r) => r.text(),
-        () => '',
-      );
-      return body !== '' && body !== String(first);
-    });
+    await eventually(
+      async () => {
+        const body = await fetch(alpha.readyUrl!).then(
+          (r) => r.text(),
+          () => '',
+        );
+        return body !== '' && body !== String(first);
+      },
+      { what: 'alpha answers from a new process', timeoutMs: 60_000 },
+    );
 
     assert.equal(supervisor.starts('alpha'), 2);
     assert.equal(supervisor.starts('beta'), 1, 'the other service kept running');
@@ -81,9 +75,10 @@ test('a service killed with SIGKILL is restarted, its exit and last lines printe
     assert.notEqual(exited, -1, lines.join('\n'));
     assert.match(lines[exited + 1]!, new RegExp(`^  alpha +\\| listening on \\d+ as ${first}$`));
     assert.ok(lines.some((l) => /^start: restarting alpha in 0\.1s \(failure 1 of 5/.test(l)));
-    await eventually('the restart is reported ready', () =>
-      lines.some((l) => l.startsWith('start: alpha is ready again')),
-    );
+    await eventually(() => lines.some((l) => l.startsWith('start: alpha is ready again')), {
+      what: 'the restart is reported ready',
+      timeoutMs: 60_000,
+    });
   } finally {
     assert.deepEqual(await supervisor.stop(), { kind: 'stopped' });
   }
@@ -132,7 +127,10 @@ test('stop() is idempotent, and kill() ends a service that ignores SIGTERM', asy
   const pid = supervisor.pid('stubborn')!;
   const stopping = supervisor.stop();
   assert.equal(supervisor.stop(), stopping);
-  await eventually('the service saw SIGTERM', () => lines.some((l) => l.endsWith('| ignoring SIGTERM')));
+  await eventually(() => lines.some((l) => l.endsWith('| ignoring SIGTERM')), {
+    what: 'the service saw SIGTERM',
+    timeoutMs: 60_000,
+  });
   assert.equal(isRunning(pid), true);
 
   supervisor.kill();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import express from 'express';
-import { mountConsole } from '../../gateway/src/console.ts';
+import { mountConsole } from '../src/console.ts';
 
 test('/console/ is a clear 503 until the console is built, then served with fitting cache headers', async () => {
   const dist = await mkdtemp(path.join(tmpdir(), 'tonegraph-console-dist-'));

@@ -9,8 +9,10 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { generateLibrary } from '@tonegraph/fixtures/library';
-import { resultsDir, repoRoot, startPlatform, type Platform } from './platform.ts';
+import { startPlatform, type Platform } from '../support/platform.ts';
+import { repoRoot } from '../support/proc.ts';
 
+const resultsDir = path.join(repoRoot, 'e2e', 'results', 'console');
 const FILES = 30;
 const LIBRARY = 'Console e2e';
 
@@ -35,6 +37,8 @@ const skip = executablePath
 
 let root: string;
 let platform: Platform;
+/** The gateway's origin, e.g. http://127.0.0.1:41234. */
+let origin: string;
 let browser: Browser;
 let page: Page;
 /** importProgress payloads the page received over its WebSocket. */
@@ -56,7 +60,21 @@ before(
     });
     root = await mkdtemp(path.join(tmpdir(), 'tonegraph-console-'));
     await generateLibrary(path.join(root, 'music'), { files: FILES, perAlbum: 10, parallel: 2 });
-    platform = await startPlatform(root);
+    platform = await startPlatform({
+      allowedRoot: root,
+      logDir: path.join(resultsDir, 'logs'),
+      env: {
+        TONEGRAPH_ENV: 'development',
+        LOG_LEVEL: 'info',
+        // Two cores shared with other test files: give a slow subgraph fetch more than the default 10 s.
+        SUBGRAPH_TIMEOUT_MS: '25000',
+        // …and one analysis thread, a modest prefetch.
+        INGEST_CONCURRENCY: '16',
+        ANALYSIS_THREADS: '1',
+        ANALYSIS_CONCURRENCY: '2',
+      },
+    });
+    origin = new URL(platform.gateways[0]!.url).origin;
     browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('websocket', (ws) => {
@@ -81,22 +99,22 @@ after(
 );
 
 test('the gateway serves the console with caching fit for hashed assets', { skip }, async () => {
-  const index = await fetch(`${platform.gatewayUrl}/console/`);
+  const index = await fetch(`${origin}/console/`);
   assert.equal(index.status, 200);
   assert.equal(index.headers.get('cache-control'), 'no-cache');
   const html = await index.text();
   const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
   assert.ok(asset, html);
-  const js = await fetch(`${platform.gatewayUrl}${asset}`);
+  const js = await fetch(`${origin}${asset}`);
   assert.equal(js.status, 200);
   assert.match(js.headers.get('cache-control') ?? '', /max-age=31536000, immutable/);
-  const bare = await fetch(`${platform.gatewayUrl}/console`, { redirect: 'manual' });
+  const bare = await fetch(`${origin}/console`, { redirect: 'manual' });
   assert.equal(bare.status, 301);
   assert.equal(bare.headers.get('location'), '/console/');
 });
 
 test('add a library, scan it and watch the import complete live', { skip, timeout: 300_000 }, async () => {
-  await page.goto(`${platform.gatewayUrl}/console/`);
+  await page.goto(`${origin}/console/`);
   await page.getByRole('heading', { name: 'Tonegraph console', level: 1 }).waitFor();
 
   await page.getByLabel('Library path').fill(path.join(root, 'music'));
@@ -293,7 +311,7 @@ test(
       return;
     }
     try {
-      const anonymous = await fetch(`${gateway.url}/graphql`, {
+      const anonymous = await fetch(gateway.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: '{ libraries { id } }' }),
@@ -304,7 +322,7 @@ test(
       }
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const p = await context.newPage();
-      await p.goto(`${gateway.url}/console/`);
+      await p.goto(new URL('/console/', gateway.url).href);
       await p
         .getByRole('alert')
         .filter({ hasText: /requires an API key or JWT/ })
@@ -330,8 +348,8 @@ test(
   'with the analysis and library-graph subgraphs down, the console shows — and keeps working',
   { skip, timeout: 120_000 },
   async () => {
-    await platform.stopService('analysis');
-    await platform.stopService('library-graph');
+    for (const subgraph of platform.subgraphs)
+      if (subgraph.name === 'analysis' || subgraph.name === 'library-graph') await subgraph.stop();
     // Complete answers cached before the outage would still be served (by design); start afresh.
     await platform.notifyChange();
     await page.reload();
