@@ -9,7 +9,7 @@ import { Client } from 'undici';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from '@tonegraph/logger';
-import { AuthError, type Authenticator } from './auth/index.ts';
+import { type Authenticator, requireScope } from './auth/index.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 import { currentRequest } from './observability/request-context.ts';
 import { analysisJoiner, ANALYSIS_UNAVAILABLE } from './export-analysis.ts';
@@ -63,11 +63,6 @@ const HEADERS = {
 const PASSED_THROUGH = new Set([400, 404, 503]);
 const refuse = (res: Response, status: number, code: string, message: string, extra = {}) =>
   void res.status(status).json({ errors: [{ message, extensions: { code, ...extra } }] });
-
-const credentialsOf = (req: Request) => ({
-  authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
-  apiKey: typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined,
-});
 
 /** Resolves when `res` takes data again or is closed. */
 const writable = (res: Response) =>
@@ -262,19 +257,10 @@ export function mountExport(app: Express, deps: ExportDeps): void {
     }
   }
 
-  app.get(EXPORT_TRACKS_PATH, async (req, res) => {
+  app.get(
+    EXPORT_TRACKS_PATH,
     // Authenticated like queries: any principal with the `read` scope.
-    try {
-      const principal = await deps.authenticator.authenticate(credentialsOf(req));
-      if (!principal.scopes.has('read')) {
-        throw new AuthError(403, 'Exports need the "read" scope', { requiredScope: 'read' });
-      }
-    } catch (error) {
-      const refused = error instanceof AuthError ? error : new AuthError(401, 'Authentication failed');
-      metrics.reject(String(refused.extensions.code));
-      if (refused.status === 401) res.setHeader('www-authenticate', 'Bearer');
-      return void res.status(refused.status).json(refused.toBody());
-    }
-    await serve(req, res);
-  });
+    requireScope(deps.authenticator, 'read', 'Exports need the "read" scope', (code) => metrics.reject(code)),
+    serve,
+  );
 }

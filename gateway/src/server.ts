@@ -5,22 +5,22 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { expressMiddleware } from '@as-integrations/express5';
-import compression from 'compression';
-import express, { type RequestHandler } from 'express';
+import express from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@tonegraph/logger';
 import { createErrorFormatter } from '@tonegraph/graphql-errors';
 import { createRedisCache } from './apq-cache.ts';
+import { type AuthOptions, type Authenticator, createAuthenticator, scopePlugin } from './auth/index.ts';
+import { requestErrorsAs200ForJson } from './http-conformance.ts';
 import {
-  AuthError,
-  type AuthOptions,
-  type Authenticator,
-  type Principal,
-  createAuthenticator,
-  scopePlugin,
-} from './auth/index.ts';
-import { batchLimit, bodyErrors } from './limits/http.ts';
+  type GatewayContext,
+  GRAPHQL_PATH,
+  SSE_PATH,
+  isGraphqlRequest,
+  mountGraphql,
+  mountRoutes,
+} from './http-routes.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits/http.ts';
 import { DEFAULT_LIMITS, type OperationLimits, checkOperationLimits } from './limits/operation-limits.ts';
 import { limitsPlugin } from './limits/plugin.ts';
 import {
@@ -28,10 +28,8 @@ import {
   entryAdmission,
   type EntryAdmissionOptions,
 } from './limits/entry-admission.ts';
-import { getQueriesWithoutPreflight, requestErrorsAs200ForJson } from './http-conformance.ts';
-import { mountHealth } from './observability/health.ts';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
-import { currentRequest, requestScope } from './observability/request-context.ts';
+import { currentRequest } from './observability/request-context.ts';
 import { createResponseCache, type ResponseCache } from './response-cache.ts';
 import { createSubgraphDataSource } from './subgraph-fetch.ts';
 import { DEFAULT_ADMISSION, admissionControl, type AdmissionOptions } from './subgraph-traffic/admission.ts';
@@ -45,29 +43,9 @@ import {
   type UpstreamOptions,
   type WsLimits,
 } from './subscriptions/index.ts';
-import { mountConsole } from './console.ts';
-import { mountCovers } from './covers.ts';
-import { mountExport } from './export.ts';
 
-/** graphql-ws shares the queries' path; SSE has its own (an HTTP POST there streams events). */
-const GRAPHQL_PATH = '/graphql';
-const SSE_PATH = '/graphql/stream';
-
-/** Bounds on HTTP requests, besides the per-operation limits. */
-export interface HttpLimits {
-  /** Largest request body, in bytes; larger gets 413 PAYLOAD_TOO_LARGE. Default 1 MiB. */
-  readonly maxBodyBytes: number;
-  /** Operations in one batched request; more get 400 BATCH_LIMIT_EXCEEDED. Default 10. */
-  readonly maxBatch: number;
-  /** Whole-request deadline in ms; aborts subgraph fetches still running (GATEWAY_TIMEOUT). Default 30000. */
-  readonly requestTimeoutMs: number;
-}
-
-export const DEFAULT_HTTP_LIMITS: HttpLimits = {
-  maxBodyBytes: 1024 * 1024,
-  maxBatch: 10,
-  requestTimeoutMs: 30_000,
-};
+export type { GatewayContext } from './http-routes.ts';
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits/http.ts';
 
 /** What the gateway is built from; `index.ts` reads config and supplies it. */
 export interface GatewayDeps {
@@ -148,48 +126,6 @@ export interface Gateway {
   /** /readyz turns 503, then subscriptions close (WebSocket 1001) and in-flight requests drain; idempotent. */
   stop(): Promise<void>;
 }
-
-/** The context of every HTTP operation. */
-export interface GatewayContext {
-  readonly principal: Principal;
-}
-
-/** Credentials from an HTTP request: `Authorization: Bearer …` or `x-api-key`. */
-const credentialsOf = (headers: Record<string, string | string[] | undefined>) => ({
-  authorization: typeof headers.authorization === 'string' ? headers.authorization : undefined,
-  apiKey: typeof headers['x-api-key'] === 'string' ? headers['x-api-key'] : undefined,
-});
-
-/** Authenticates a subscription stream request (SSE needs `read`), answering 401/403 itself. */
-function sseAuth(authenticator: Authenticator, metrics: GatewayMetrics): RequestHandler {
-  return (req, res, next) => {
-    const refuse = (refused: AuthError) => {
-      metrics.reject(String(refused.extensions.code));
-      if (refused.status === 401) res.setHeader('www-authenticate', 'Bearer');
-      res.status(refused.status).json(refused.toBody());
-    };
-    authenticator.authenticate(credentialsOf(req.headers)).then(
-      (principal) => {
-        if (principal.scopes.has('read')) return next();
-        refuse(new AuthError(403, 'Subscriptions need the "read" scope', { requiredScope: 'read' }));
-      },
-      (error: unknown) =>
-        refuse(error instanceof AuthError ? error : new AuthError(401, 'Authentication failed')),
-    );
-  };
-}
-
-/** A request for /graphql itself (queries over GET or POST), not the SSE stream or any other route. */
-const isGraphqlRequest = (url: string | undefined) =>
-  url !== undefined &&
-  (url === GRAPHQL_PATH || url.startsWith(`${GRAPHQL_PATH}?`) || url === `${GRAPHQL_PATH}/`);
-
-/** Never compress event streams: gzip would hold events back until its buffer fills. */
-const shouldCompress = (req: express.Request, res: express.Response) =>
-  !req.path.startsWith(SSE_PATH) &&
-  !String(req.headers.accept ?? '').includes('text/event-stream') &&
-  !String(res.getHeader('content-type') ?? '').includes('text/event-stream') &&
-  compression.filter(req, res);
 
 export function createServer(deps: GatewayDeps): Gateway {
   const { log } = deps;
@@ -294,30 +230,23 @@ export function createServer(deps: GatewayDeps): Gateway {
     app(req, res);
   });
   subscriptions.listen(httpServer, GRAPHQL_PATH);
-  // Not around SSE streams: they outlive any deadline, and their event fetches (and the upstream socket
-  // an SSE request may open) would inherit the request's scope — its signal would abort them all.
-  const scope = requestScope({ log, timeoutMs: limits.requestTimeoutMs });
-  app.use((req, res, next) => (req.path.startsWith(SSE_PATH) ? next() : scope(req, res, next)));
-  if (deps.compression ?? true) app.use(compression({ threshold: 1024, filter: shouldCompress }));
-  mountHealth(app, {
-    subgraphs,
-    secret: deps.subgraphSecret,
-    redis: deps.redis,
-    started: () => started,
-    stopping: () => stopRequested,
+  mountRoutes(app, {
+    log,
+    limits,
+    authenticator,
+    metrics,
+    health: {
+      subgraphs,
+      secret: deps.subgraphSecret,
+      redis: deps.redis,
+      started: () => started,
+      stopping: () => stopRequested,
+    },
+    export: { ...deps, authenticator, metrics, subgraphs },
+    sseHandler: subscriptions.sseHandler,
+    compression: deps.compression ?? true,
+    coverDir: deps.coverDir,
   });
-  app.get('/metrics', metrics.handler());
-  // The console page (console/dist) at /console/, same origin as /graphql.
-  mountConsole(app);
-  mountCovers(app, deps.coverDir ? { dir: deps.coverDir } : {});
-  mountExport(app, { ...deps, authenticator, metrics, subgraphs });
-  // Before /graphql is mounted in start(): express would otherwise hand /graphql/stream to Apollo.
-  app.use(
-    SSE_PATH,
-    express.json({ limit: limits.maxBodyBytes }),
-    sseAuth(authenticator, metrics),
-    subscriptions.sseHandler,
-  );
 
   const development = deps.development;
   let responseCache: ResponseCache | undefined;
@@ -374,24 +303,7 @@ export function createServer(deps: GatewayDeps): Gateway {
     async start() {
       await authReady;
       await apollo.start();
-      app.use(
-        GRAPHQL_PATH,
-        ...(entry ? [entry.middleware] : []),
-        getQueriesWithoutPreflight,
-        express.json({ limit: limits.maxBodyBytes }),
-        batchLimit(limits.maxBatch, (code) => metrics.reject(code)),
-        expressMiddleware(apollo, {
-          context: async ({ req }) => {
-            try {
-              return { principal: await authenticator.authenticate(credentialsOf(req.headers)) };
-            } catch (error) {
-              if (error instanceof AuthError) metrics.reject(String(error.extensions.code));
-              throw error;
-            }
-          },
-        }),
-      );
-      app.use(bodyErrors(limits.maxBodyBytes, (code) => metrics.reject(code)));
+      mountGraphql(app, { apollo, limits, authenticator, metrics, admission: entry?.middleware });
       started = true;
     },
     stop() {

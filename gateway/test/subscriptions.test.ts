@@ -1,26 +1,24 @@
-// Federated subscriptions through the gateway: the catalog owns the root
-// fields and publishes from Redis; a probe subgraph adds fields to the
-// entities in each event, which the gateway fetches per event.
+// Federated subscriptions through the gateway over graphql-ws: the catalog
+// owns the root fields and publishes from Redis; a probe subgraph adds fields
+// to the entities in each event, which the gateway fetches per event.
+// SSE and subscriptions over HTTP: subscriptions-sse.test.ts.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { createClient as createSseClient } from 'graphql-sse';
 import type { Client } from 'graphql-ws';
-import { Redis } from 'ioredis';
-import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
-import { eventually, testServices } from '@tonegraph/testing';
+import type { Redis } from 'ioredis';
+import type { Harness } from '@tonegraph/catalog/test-harness';
 import { importProgressChannel, libraryEventsChannel } from '@tonegraph/topics';
+import { eventually } from '@tonegraph/testing';
 import {
-  composeWithProbe,
-  startGateway,
-  startProbe,
-  watch,
-  wsClient,
-  type Probe,
-  type Result,
-  type RunningGateway,
-} from './support.ts';
+  type LiveSubscriptions,
+  type Progress,
+  progressQuery,
+  startLiveSubscriptions,
+} from './live-subscriptions.ts';
+import { startGateway, watch, wsClient, type Probe, type RunningGateway } from './support.ts';
 
+let live: LiveSubscriptions;
 let catalog: Harness;
 let probe: Probe;
 let supergraphSdl: string;
@@ -28,20 +26,19 @@ let gatewayA: RunningGateway;
 let gatewayB: RunningGateway;
 let clientA: Client;
 let clientB: Client;
-let redis: Redis;
 let libraryId: string;
+let redis: Redis;
+const listeners = (channel: string) => live.listeners(channel);
+const newJob = (status?: string) => live.newJob(status);
+const progressEvent = (jobId: string, status: string, processed: number) =>
+  live.progressEvent(jobId, status, processed);
 
 before(async () => {
-  catalog = await startCatalog();
-  probe = await startProbe();
-  supergraphSdl = await composeWithProbe(catalog.url, probe.url);
+  live = await startLiveSubscriptions();
+  ({ catalog, probe, supergraphSdl, libraryId, redis } = live);
   [gatewayA, gatewayB] = await Promise.all([startGateway(supergraphSdl), startGateway(supergraphSdl)]);
   clientA = wsClient(gatewayA.wsUrl);
   clientB = wsClient(gatewayB.wsUrl);
-  redis = new Redis(testServices().REDIS_URL);
-  const [row] = await catalog.database.sql<{ id: string }[]>`
-    insert into libraries (name, path) values ('Live', '/live') returning id`;
-  libraryId = row!.id;
 });
 
 after(async () => {
@@ -49,42 +46,8 @@ after(async () => {
   await clientB?.dispose();
   await gatewayA?.stop();
   await gatewayB?.stop();
-  redis?.disconnect();
-  await probe?.stop();
-  await catalog?.close();
+  await live?.close();
 });
-
-const listeners = async (channel: string) =>
-  ((await redis.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1];
-
-async function newJob(status = 'QUEUED'): Promise<string> {
-  const [job] = await catalog.database.sql<{ id: string }[]>`
-    insert into import_jobs (library_id, mode, status) values (${libraryId}, 'FULL', ${status}) returning id`;
-  return job!.id;
-}
-
-const progressEvent = (jobId: string, status: string, processed: number) =>
-  JSON.stringify({
-    jobId,
-    libraryId,
-    status,
-    total: 10,
-    processed,
-    failed: 0,
-    skipped: 0,
-    at: new Date().toISOString(),
-  });
-
-type Progress = {
-  importProgress: {
-    status: string;
-    processed: number;
-    job: { id: string; probe: string; library: { name: string; probe: string } };
-  };
-};
-const progressQuery = `subscription Progress($id: ID!) {
-  importProgress(jobId: $id) { status processed total job { id probe library { name probe } } }
-}`;
 
 test('importProgress carries fields of two subgraphs in every event, on two gateway instances', async (t) => {
   const jobId = await newJob();
@@ -283,79 +246,6 @@ test('bad requests get request errors before anything reaches a subgraph', async
   assert.equal(gatewayA.gateway.subscriptionStats().upstream, 0);
 });
 
-test('SSE serves the same subscriptions, errors included, and closing the stream ends the upstream', async () => {
-  const sse = createSseClient({ url: gatewayA.url + '/stream', retryAttempts: 0 });
-  try {
-    const jobId = await newJob();
-    const results: Result<Progress>[] = [];
-    let first!: () => void;
-    const started = new Promise<void>((resolve) => (first = resolve));
-    const done = new Promise<void>((resolve, reject) => {
-      sse.subscribe<Progress>(
-        { query: progressQuery, variables: { id: jobId } },
-        {
-          next: (r) => {
-            results.push(r as Result<Progress>);
-            first();
-          },
-          error: reject,
-          complete: resolve,
-        },
-      );
-    });
-    await started;
-    await redis.publish(
-      importProgressChannel(catalog.redisPrefix, jobId),
-      progressEvent(jobId, 'COMPLETED', 10),
-    );
-    await done;
-    assert.deepEqual(
-      results.map((r) => [r.data?.importProgress.status, r.data?.importProgress.job.library.probe]),
-      [
-        ['QUEUED', `library:${libraryId}`],
-        ['COMPLETED', `library:${libraryId}`],
-      ],
-    );
-
-    // The subgraph's error: a last event with the errors, then the stream completes.
-    const failed = await new Promise<Result<unknown>[]>((resolve, reject) => {
-      const seen: Result<unknown>[] = [];
-      sse.subscribe(
-        { query: 'subscription { importProgress(jobId: "nope") { status } }' },
-        { next: (r) => seen.push(r as Result<unknown>), error: reject, complete: () => resolve(seen) },
-      );
-    });
-    assert.equal(failed.length, 1);
-    assert.equal(failed[0]?.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
-
-    // A client that closes the stream.
-    const lib = randomUUID();
-    const channel = libraryEventsChannel(catalog.redisPrefix, lib);
-    const stop = sse.subscribe(
-      { query: `subscription { libraryEvents(libraryId: "${lib}") { type } }` },
-      { next: () => {}, error: () => {}, complete: () => {} },
-    );
-    await eventually(async () => (await listeners(channel)) === 1);
-    stop();
-    await eventually(async () => (await listeners(channel)) === 0);
-    await eventually(() => gatewayA.gateway.subscriptionStats().upstream === 0);
-  } finally {
-    sse.dispose();
-  }
-});
-
-test('a subscription sent as HTTP POST is refused with directions', async () => {
-  const res = await fetch(gatewayA.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'subscription { libraryEvents(libraryId: "x") { type } }' }),
-  });
-  assert.equal(res.status, 400);
-  const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
-  assert.equal(body.errors[0]?.extensions.code, 'OPERATION_NOT_SUPPORTED');
-  assert.match(body.errors[0].message, /WebSocket .* \/graphql.*\/graphql\/stream/);
-});
-
 test('stopping the gateway closes its WebSocket clients with 1001 and ends their upstream subscriptions', async () => {
   const gw = await startGateway(supergraphSdl);
   const closeCodes: number[] = [];
@@ -370,47 +260,4 @@ test('stopping the gateway closes its WebSocket clients with 1001 and ends their
   assert.deepEqual(closeCodes, [1001]);
   await eventually(async () => (await listeners(channel)) === 0);
   await client.dispose();
-});
-
-test('the HTTP request deadline does not apply to subscription streams or their entity fetches', async () => {
-  // A deadline far shorter than the stream: SSE and WebSocket events after it still get the probe's fields.
-  const gw = await startGateway(supergraphSdl, { limits: { requestTimeoutMs: 200 } });
-  const sse = createSseClient({ url: gw.url + '/stream', retryAttempts: 0 });
-  const ws = wsClient(gw.wsUrl);
-  try {
-    const jobId = await newJob();
-    const overSse: Result<Progress>[] = [];
-    const sseDone = new Promise<void>((resolve, reject) => {
-      sse.subscribe<Progress>(
-        { query: progressQuery, variables: { id: jobId } },
-        { next: (r) => overSse.push(r as Result<Progress>), error: reject, complete: resolve },
-      );
-    });
-    const overWs = watch<Progress>(ws, progressQuery, { id: jobId });
-    await eventually(() => overSse.length === 1 && overWs.results.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await redis.publish(
-      importProgressChannel(catalog.redisPrefix, jobId),
-      progressEvent(jobId, 'COMPLETED', 10),
-    );
-    await sseDone;
-    await overWs.ended;
-    for (const results of [overSse, overWs.results]) {
-      assert.deepEqual(
-        results.map((r) => [
-          r.data?.importProgress.status,
-          r.data?.importProgress.job.library.probe,
-          r.errors,
-        ]),
-        [
-          ['QUEUED', `library:${libraryId}`, undefined],
-          ['COMPLETED', `library:${libraryId}`, undefined],
-        ],
-      );
-    }
-  } finally {
-    sse.dispose();
-    await ws.dispose();
-    await gw.stop();
-  }
 });

@@ -10,4 +10,5 @@ export {
   readJwtKeyFiles,
 } from './authenticator.ts';
 export { AuthCode, AuthError } from './errors.ts';
+export { credentialsOf, requireScope } from './http.ts';
 export { checkScope, requiredScope, scopePlugin } from './scopes.ts';

@@ -11,6 +11,22 @@ export const HttpLimitCode = {
   Timeout: 'GATEWAY_TIMEOUT',
 } as const;
 
+/** Bounds on HTTP requests, besides the per-operation limits. */
+export interface HttpLimits {
+  /** Largest request body, in bytes; larger gets 413 PAYLOAD_TOO_LARGE. Default 1 MiB. */
+  readonly maxBodyBytes: number;
+  /** Operations in one batched request; more get 400 BATCH_LIMIT_EXCEEDED. Default 10. */
+  readonly maxBatch: number;
+  /** Whole-request deadline in ms; aborts subgraph fetches still running (GATEWAY_TIMEOUT). Default 30000. */
+  readonly requestTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  maxBodyBytes: 1024 * 1024,
+  maxBatch: 10,
+  requestTimeoutMs: 30_000,
+};
+
 const body = (message: string, code: string, extensions: Record<string, unknown> = {}) => ({
   errors: [{ message, extensions: { code, ...extensions } }],
 });

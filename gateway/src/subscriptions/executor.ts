@@ -1,5 +1,5 @@
 import type { GraphQLDataSource } from '@apollo/gateway';
-import { type ExecutionResult, Kind, type OperationDefinitionNode } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import type { Logger } from '@tonegraph/logger';
 import { SubscriptionError, isFormattedErrors } from './errors.ts';
 import { createEventQueue, type EventQueue } from './event-queue.ts';
@@ -9,14 +9,6 @@ import type { Upstream, UpstreamEvent } from './upstream.ts';
 
 /** Events buffered per client subscription (and per shared resolution) ; beyond it the oldest is dropped. */
 const EVENT_BUFFER = 64;
-
-/**
- * Subscription fields whose every event is the whole current state (an
- * import job's progress): a subscriber joining a shared upstream gets the
- * latest event at once, as a fresh upstream subscription would send it.
- * Other fields are streams of distinct events: a joiner gets what comes next.
- */
-export const SNAPSHOT_FIELDS: ReadonlySet<string> = new Set(['importProgress']);
 
 export interface SubscriptionExecutor {
   /**
@@ -51,21 +43,12 @@ interface Resolution {
 /** One upstream subscription (same subgraph, root-field operation and arguments), shared. */
 interface Shared {
   readonly resolutions: Map<string, Resolution>;
+  /** The root field is `@snapshot` (snapshot.ts): every event is the whole state, joiners get the latest. */
   readonly snapshot: boolean;
   /** The latest event, for a snapshot field's new resolutions. */
   last: UpstreamEvent | undefined;
   first: boolean;
   unsubscribe: () => void;
-}
-
-function rootFieldOf(prepared: PreparedSubscription): string | undefined {
-  const name = prepared.request.operationName;
-  const op = prepared.document.definitions.find(
-    (d): d is OperationDefinitionNode =>
-      d.kind === Kind.OPERATION_DEFINITION && (!name || d.name?.value === name),
-  );
-  const field = op?.selectionSet.selections[0];
-  return field?.kind === Kind.FIELD ? field.name.value : undefined;
 }
 
 /**
@@ -141,7 +124,7 @@ export function createSubscriptionExecutor(deps: {
     if (!shared) {
       const created: Shared = {
         resolutions: new Map(),
-        snapshot: SNAPSHOT_FIELDS.has(rootFieldOf(prepared) ?? ''),
+        snapshot: prepared.snapshot,
         last: undefined,
         first: true,
         unsubscribe: () => {},

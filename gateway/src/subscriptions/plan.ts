@@ -3,8 +3,10 @@ import { type Schema, Supergraph, operationFromDocument } from '@apollo/federati
 import { type FetchNode, type PlanNode, QueryPlanner } from '@apollo/query-planner';
 import {
   type DocumentNode,
+  type ExecutionArgs,
   GraphQLError,
   type GraphQLSchema,
+  Kind,
   OperationTypeNode,
   getOperationAST,
   parse,
@@ -12,6 +14,7 @@ import {
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values.js';
 import { ErrorCode } from './errors.ts';
+import { snapshotFieldsOf } from './snapshot.ts';
 
 /** @apollo/gateway's operation context (its type is not exported). */
 export type OperationContext = ReturnType<typeof buildOperationContext>;
@@ -33,6 +36,8 @@ export interface PreparedSubscription {
   /** Fetches to the other subgraphs, run for every event; absent when the owner has every field. */
   readonly rest: PlanNode | undefined;
   readonly operationContext: OperationContext;
+  /** The root field is marked `@snapshot` in the supergraph (snapshot.ts): a joiner gets the latest event. */
+  readonly snapshot: boolean;
   /** The supergraph this plan was made for: `rest` runs against the same one. */
   readonly schemas: Schemas;
 }
@@ -45,7 +50,13 @@ export interface Schemas {
   /** The whole supergraph, with its join directives (executeQueryPlan rewrites by it). */
   readonly supergraph: GraphQLSchema;
   readonly planner: QueryPlanner;
+  /** Subscription fields marked `@snapshot` (snapshot.ts). */
+  readonly snapshotFields: ReadonlySet<string>;
 }
+
+/** The plan travels from `onSubscribe` to `subscribe` as the operation's context value (both transports). */
+export const preparedOf = (args: ExecutionArgs): PreparedSubscription =>
+  (args.contextValue as { prepared: PreparedSubscription }).prepared;
 
 /** Request errors, as `prepare` returns them instead of a plan. */
 export const isRequestErrors = (
@@ -72,6 +83,7 @@ export class SubscriptionPlanner {
       apiInternal: supergraph.apiSchema(),
       supergraph: supergraph.schema.toGraphQLJSSchema(),
       planner: new QueryPlanner(supergraph),
+      snapshotFields: snapshotFieldsOf(supergraph),
     };
     this.#cache.clear();
   }
@@ -145,6 +157,7 @@ function plan(
   if (node?.kind !== 'Subscription') {
     return [requestError('The subscription could not be planned', ErrorCode.ValidationFailed)];
   }
+  const root = operation.selectionSet.selections[0];
   return {
     document,
     primary: node.primary,
@@ -154,6 +167,7 @@ function plan(
       operationDocument: document,
       ...(operationName === undefined ? {} : { operationName }),
     }),
+    snapshot: root?.kind === Kind.FIELD && schemas.snapshotFields.has(root.name.value),
     schemas,
   };
 }

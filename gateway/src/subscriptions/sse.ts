@@ -1,9 +1,9 @@
-import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { RequestHandler } from 'express';
 import { createHandler } from 'graphql-sse/lib/use/express';
 import { errorsOf, formatErrors, type FormatError } from './errors.ts';
 import type { SubscriptionExecutor } from './executor.ts';
-import { isRequestErrors, type PreparedSubscription, type SubscriptionPlanner } from './plan.ts';
+import { isRequestErrors, preparedOf, type PreparedSubscription, type SubscriptionPlanner } from './plan.ts';
 
 export interface SseDeps {
   readonly planner: SubscriptionPlanner;
@@ -13,9 +13,6 @@ export interface SseDeps {
   readonly guard?: ((prepared: PreparedSubscription) => GraphQLError | undefined) | undefined;
   readonly onReject?: ((code: string) => void) | undefined;
 }
-
-const preparedOf = (args: ExecutionArgs) =>
-  (args.contextValue as { prepared: PreparedSubscription }).prepared;
 
 /**
  * SSE has no error message of its own: an error that ends the subscription

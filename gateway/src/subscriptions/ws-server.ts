@@ -1,12 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { ANONYMOUS, AuthError, type Authenticator, type Principal } from '../auth/index.ts';
 import { errorsOf, formatErrors, type FormatError } from './errors.ts';
 import type { SubscriptionExecutor } from './executor.ts';
-import { isRequestErrors, type PreparedSubscription, type SubscriptionPlanner } from './plan.ts';
+import { isRequestErrors, preparedOf, type PreparedSubscription, type SubscriptionPlanner } from './plan.ts';
 
 /** Bounds on the WebSocket transport. */
 export interface WsLimits {
@@ -64,10 +64,6 @@ interface Extra {
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
 }
-
-/** The plan travels from `onSubscribe` to `subscribe` as the operation's context value. */
-const preparedOf = (args: ExecutionArgs) =>
-  (args.contextValue as { prepared: PreparedSubscription }).prepared;
 
 /** How often unsent bytes are checked. */
 const SWEEP_MS = 1000;

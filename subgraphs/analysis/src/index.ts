@@ -1,6 +1,7 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
+import { listen } from '@tonegraph/subgraph-server';
 import { loadAnalysisConfig } from './config.ts';
 import { connectMongo } from './db.ts';
 import { createServer } from './server.ts';
@@ -32,10 +33,7 @@ const server = await createServer({
 });
 lifecycle.defer('http', () => server.stop());
 
-await new Promise<void>((resolve, reject) => {
-  server.httpServer.once('error', reject);
-  server.httpServer.listen({ port: config.PORT, host: config.HOST, reusePort: config.REUSE_PORT }, resolve);
-});
+await listen(server.httpServer, { port: config.PORT, host: config.HOST, reusePort: config.REUSE_PORT });
 log.info(
   {
     url: `http://${config.HOST}:${config.PORT}/graphql`,

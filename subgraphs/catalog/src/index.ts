@@ -1,6 +1,7 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
+import { listen } from '@tonegraph/subgraph-server';
 import { loadCatalogConfig } from './config.ts';
 import { createDb, migrateDb } from './db/client.ts';
 import { createEnrichmentPublisher, createScanPublisher } from './queue.ts';
@@ -37,10 +38,7 @@ const server = await createServer({
 });
 lifecycle.defer('http', () => server.stop());
 
-await new Promise<void>((resolve, reject) => {
-  server.httpServer.once('error', reject);
-  server.httpServer.listen({ port: config.PORT, host: config.HOST, reusePort: config.REUSE_PORT }, resolve);
-});
+await listen(server.httpServer, { port: config.PORT, host: config.HOST, reusePort: config.REUSE_PORT });
 log.info(
   { url: `http://${config.HOST}:${config.PORT}/graphql`, roots: config.LIBRARY_ALLOWED_ROOTS },
   'catalog listening',

@@ -1,5 +1,6 @@
 import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
+import { listen } from '@tonegraph/subgraph-server';
 import { loadLibraryGraphConfig } from './config.ts';
 import { createDriver } from './driver.ts';
 import { ensureGraphSchema } from './graph-schema.ts';
@@ -30,8 +31,5 @@ const server = await createServer({
 });
 lifecycle.defer('http', () => server.stop());
 
-await new Promise<void>((resolve, reject) => {
-  server.httpServer.once('error', reject);
-  server.httpServer.listen({ port: config.PORT, host: config.HOST, reusePort: config.REUSE_PORT }, resolve);
-});
+await listen(server.httpServer, { port: config.PORT, host: config.HOST, reusePort: config.REUSE_PORT });
 log.info({ url: `http://${config.HOST}:${config.PORT}/graphql` }, 'library-graph listening');

@@ -1,6 +1,6 @@
+import { DateTime } from '@tonegraph/subgraph-server';
 import { ReplayGain, Track, TrackAnalysis } from './entities.ts';
 import { AnalysisStats, Query } from './query.ts';
-import { DateTime } from './scalars.ts';
 import { AnalysisCompleted, Subscription } from './subscription.ts';
 
 export const resolvers = {

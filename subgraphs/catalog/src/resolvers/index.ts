@@ -1,7 +1,7 @@
+import { DateTime } from '@tonegraph/subgraph-server';
 import { Album, Artist, ImportJob, Library, Track, TrackArtist } from './entities.ts';
 import { Mutation } from './mutation.ts';
 import { Query, SearchResult } from './query.ts';
-import { DateTime } from './scalars.ts';
 import { ImportProgress, LibraryEventResolvers, Subscription } from './subscription.ts';
 
 export const resolvers = {

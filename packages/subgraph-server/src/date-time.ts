@@ -1,5 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 
+/** Serializes a Date (or anything `new Date` reads) as ISO-8601 in UTC, with milliseconds. */
 const toIso = (value: unknown): string => {
   const date = value instanceof Date ? value : new Date(String(value));
   if (Number.isNaN(date.getTime())) throw new GraphQLError(`not a date-time: ${String(value)}`);
@@ -15,6 +16,10 @@ const parseIso = (value: unknown): string => {
   return toIso(value);
 };
 
+/**
+ * `scalar DateTime` of the subgraph SDLs: ISO-8601 strings in UTC on the wire
+ * (`2026-11-28T18:00:00.000Z`), accepted with any offset on input.
+ */
 export const DateTime = new GraphQLScalarType({
   name: 'DateTime',
   serialize: toIso,
