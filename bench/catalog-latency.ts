@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createDb } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createTestDatabase, freePort, testServices } from '@tonegraph/testing';
 
@@ -73,7 +74,7 @@ const database = await createTestDatabase(testServices().DATABASE_URL);
 const children: ChildProcess[] = [];
 try {
   const db = createDb(database.url, { poolSize: 4 });
-  await migrateDb(db);
+  await migrateCatalog(db);
   const seedStart = performance.now();
   await seedCatalog(db.db, { tracks: Number(values.tracks), albums: 5000, artists: 2000 });
   await db.close();

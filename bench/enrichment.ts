@@ -12,7 +12,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
-import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createDb } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { fakeJpeg, fakeMbid, fakeRecording, startFakes, type Fakes } from '@tonegraph/enrichment/fakes';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
@@ -105,7 +106,7 @@ async function run(root: string, mode: Mode, fake: Fakes) {
     return c;
   };
   try {
-    await migrateDb(db);
+    await migrateCatalog(db);
     const child = spawn(process.execPath, ['ingest/src/index.ts'], {
       env: {
         ...process.env,

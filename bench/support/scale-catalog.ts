@@ -3,7 +3,8 @@
 // a share of tracks have in common (duplicate files); and the rows the other
 // stores are seeded from.
 import { randomUUID } from 'node:crypto';
-import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createDb } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createTestDatabase, type TestDatabase } from '@tonegraph/testing';
 import { contentHash, prng, type ContentSeed } from './scale-data.ts';
@@ -62,7 +63,7 @@ export async function seedScaleCatalog(
   const database = await createTestDatabase(serverUrl);
   const db = createDb(database.url, { poolSize: 4 });
   try {
-    await migrateDb(db);
+    await migrateCatalog(db);
     const { libraryId } = await seedCatalog(db.db, {
       tracks: size,
       albums: Math.min(5000, Math.ceil(size / 10)),

@@ -17,7 +17,8 @@ import postgres from 'postgres';
 import { createLogger } from '@tonegraph/logger';
 import { SUBGRAPH_SECRET_HEADER, createSubgraphAuth } from '@tonegraph/subgraph-auth';
 import { createTestDatabase, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
-import { createDb, migrateDb, type Database } from '../src/db/client.ts';
+import { createDb, type Database } from '../src/db/client.ts';
+import { migrateCatalog } from '../src/store/migrate.ts';
 import { EXPORT_TRACKS_PATH, mountExport } from '../src/export.ts';
 import { createScanPublisher, type ScanPublisher } from '../src/queue.ts';
 import { seedCatalog } from '../src/seed.ts';
@@ -54,7 +55,7 @@ const listen = async (server: Server) => {
 before(async () => {
   testDb = await createTestDatabase(testServices().DATABASE_URL);
   database = createDb(testDb.url, { poolSize: 6 });
-  await migrateDb(database);
+  await migrateCatalog(database);
   admin = postgres(testDb.url, { max: 1, onnotice: () => {} });
   publisher = createScanPublisher(testServices().AMQP_URL, isolation().queue('scan'), 2000);
   pubsub = new RedisPubSub({ connection: testServices().REDIS_URL });
