@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { createDb } from '@tonegraph/catalog/db';
 import { createScanPublisher } from '@tonegraph/catalog/queue';
-import { migrateCatalog, requestScan } from '@tonegraph/catalog/store';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { connectMongo } from '@tonegraph/analysis/db';
 import { createAnalysisStore } from '@tonegraph/analysis/store';
 import { ANALYZER_VERSION, createAnalysisPool, decoderBinary } from '@tonegraph/audio-analysis';
@@ -128,7 +128,7 @@ if (config.INGEST_WATCH_MODE !== 'off') {
     mode: config.INGEST_WATCH_MODE,
     pollIntervalMs: config.INGEST_POLL_INTERVAL_MS,
     debounceMs: config.INGEST_WATCH_DEBOUNCE_MS,
-    requestScan: async (libraryId) => (await requestScan(database.db, scans, libraryId)).id,
+    scans,
   });
   // Deferred after the pipeline, so it runs first on shutdown: no new scans while draining.
   lifecycle.defer('watcher', () => watching.close());

@@ -6,7 +6,6 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { watch } from 'chokidar';
 import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
-import { requestScan } from '@tonegraph/catalog/store';
 import { createLogger } from '@tonegraph/logger';
 import { testServices } from '@tonegraph/testing';
 import { createWatchSupervisor, type WatchSupervisor } from '../src/watcher/index.ts';
@@ -96,7 +95,7 @@ function supervise(overrides: Partial<Parameters<typeof createWatchSupervisor>[0
     refreshMs: 200,
     debounceMs: 200,
     writeFinishMs: 200,
-    requestScan: async (id) => (await requestScan(h.database.db, publisher, id)).id,
+    scans: publisher,
     ...overrides,
   });
 }

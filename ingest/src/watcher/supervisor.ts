@@ -1,6 +1,13 @@
 import { access } from 'node:fs/promises';
 import type { Db } from '@tonegraph/catalog/db';
-import { hasActiveScan, listLibraryRoots, setWatchMode, type WatchMode } from '@tonegraph/catalog/store';
+import type { ScanPublisher } from '@tonegraph/catalog/queue';
+import {
+  hasActiveScan,
+  listLibraryRoots,
+  requestScan,
+  setWatchMode,
+  type WatchMode,
+} from '@tonegraph/catalog/store';
 import type { Logger } from '@tonegraph/logger';
 import { eventlessReason } from './filesystem.ts';
 import { createLibraryWatcher, type LibraryWatcher, type LibraryWatcherOptions } from './library-watcher.ts';
@@ -11,8 +18,8 @@ export type { WatchMode };
 export interface WatchSupervisorOptions {
   readonly db: Db;
   readonly log: Logger;
-  /** Creates an import job for the library and queues its incremental scan (the catalog's `requestScan`). */
-  readonly requestScan: (libraryId: string) => Promise<string>;
+  /** Where the catalog's `requestScan` publishes the incremental scans the watcher requests. */
+  readonly scans: Pick<ScanPublisher, 'publish'>;
   /** `auto`: events where the file system sends them, polling elsewhere; `polling`: always poll. */
   readonly mode: 'auto' | 'polling';
   /** Interval of the periodic rescan of polled libraries. */
@@ -66,7 +73,7 @@ export function createWatchSupervisor(options: WatchSupervisorOptions): WatchSup
     if (await hasActiveScan(db, entry.id)) return; // re-armed: the next refresh tries again once that job is over
     entry.dirty = false;
     entry.lastScanAt = Date.now();
-    const jobId = await options.requestScan(entry.id);
+    const { id: jobId } = await requestScan(db, options.scans, entry.id);
     log.info({ libraryId: entry.id, jobId, mode: entry.mode }, 'library changed; incremental scan queued');
   };
 
