@@ -3,7 +3,8 @@
 // Both servers run as their own processes, as in production.
 //   npm run bench -- [--tracks 50000] [--requests 300] [--concurrency 50]
 import { parseArgs } from 'node:util';
-import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createDb } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createTestDatabase, freePort, testServices } from '@tonegraph/testing';
 import { pct } from './support/percentile.ts';
@@ -56,7 +57,7 @@ async function measure(url: string, requests: number, concurrency: number) {
 const database = await createTestDatabase(testServices().DATABASE_URL);
 try {
   const db = createDb(database.url, { poolSize: 4 });
-  await migrateDb(db);
+  await migrateCatalog(db);
   const seedStart = performance.now();
   await seedCatalog(db.db, { tracks: Number(values.tracks), albums: 5000, artists: 2000 });
   await db.close();

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
-import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createDb } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { fakeJpeg, fakeMbid, fakeRecording, startFakes, type Fakes } from '@tonegraph/enrichment/fakes';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
@@ -104,7 +105,7 @@ async function run(root: string, mode: Mode, fake: Fakes) {
     return c;
   };
   try {
-    await migrateDb(db);
+    await migrateCatalog(db);
     const ingest = await startProc(
       'ingest',
       'ingest/src/index.ts',

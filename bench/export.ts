@@ -19,7 +19,8 @@ import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { ANALYZER_VERSION } from '@tonegraph/audio-analysis';
 import { createAnalysisStore, type TrackDocument } from '@tonegraph/analysis/store';
-import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
+import { createDb, type Database } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
 import { cpuSeconds, httpOk, load1, rssMb, startProc, stopAll } from './support/procs.ts';
@@ -313,7 +314,7 @@ const row = (r: Run) => ({
 
 const db = createDb(database.url, { poolSize: 4 });
 try {
-  await migrateDb(db);
+  await migrateCatalog(db);
   const started = performance.now();
   const base = sizes[0]!;
   const { libraryId } = await seedCatalog(db.db, {

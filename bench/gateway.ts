@@ -20,7 +20,8 @@ import type autocannon from 'autocannon';
 import { MongoClient } from 'mongodb';
 import { ANALYZER_VERSION, type PitchClass } from '@tonegraph/audio-analysis';
 import { createAnalysisStore, type TrackDocument } from '@tonegraph/analysis/store';
-import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createDb } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
 import { cpuSeconds, graphqlOk, httpOk, load1, rssMb, startProc, stopAll } from './support/procs.ts';
@@ -96,7 +97,7 @@ interface Phase {
 async function seed() {
   const db = createDb(database.url, { poolSize: 4 });
   try {
-    await migrateDb(db);
+    await migrateCatalog(db);
     const t0 = performance.now();
     await seedCatalog(db.db, {
       tracks: trackCount,

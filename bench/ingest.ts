@@ -10,7 +10,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
-import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createDb } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
 import { httpOk, startProc, stopProc } from './support/procs.ts';
@@ -81,7 +82,7 @@ async function run(root: string, sequential: boolean) {
   const scanQueue = iso.queue('scans');
   const port = await freePort();
   try {
-    await migrateDb(db);
+    await migrateCatalog(db);
     const ingest = await startProc(
       'ingest',
       'ingest/src/index.ts',

@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createDb } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { SUBGRAPH_SECRET_PARAM } from '@tonegraph/subgraph-auth';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
 import { libraryEventsChannel, type LibraryEvent } from '@tonegraph/topics';
@@ -181,7 +182,7 @@ async function measure(
 
 try {
   const db = createDb(database.url, { poolSize: 2 });
-  await migrateDb(db);
+  await migrateCatalog(db);
   const [library] = await db.sql<{ id: string }[]>`
     insert into libraries (name, path) values ('bench', ${`/bench/${iso.tag}`}) returning id`;
   await db.close();

@@ -3,7 +3,8 @@
 // a share of tracks have in common (duplicate files); and the rows the other
 // stores are seeded from.
 import { randomUUID } from 'node:crypto';
-import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createDb } from '@tonegraph/catalog/db';
+import { loadCreditedTracks, migrateCatalog, type CreditedTrack } from '@tonegraph/catalog/store';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createTestDatabase, type TestDatabase } from '@tonegraph/testing';
 import { contentHash, prng, type ContentSeed } from './scale-data.ts';
@@ -38,20 +39,8 @@ export interface SeededCatalog {
   bytes(): Promise<number>;
 }
 
-interface Row {
-  id: string;
-  title: string;
-  library_id: string;
-  album_id: string | null;
-  album_title: string | null;
-  album_artist_id: string | null;
-  album_artist_name: string | null;
-  genres: string[];
-  duration: number | null;
-  sample_rate: number | null;
-  channels: number | null;
-  artists: { id: string; name: string; role: string }[];
-}
+/** Tracks per read of their credits. */
+const READ_BATCH = 10_000;
 
 /** Seeds a catalog of `size` tracks into a new database on `serverUrl`. */
 export async function seedScaleCatalog(
@@ -62,7 +51,7 @@ export async function seedScaleCatalog(
   const database = await createTestDatabase(serverUrl);
   const db = createDb(database.url, { poolSize: 4 });
   try {
-    await migrateDb(db);
+    await migrateCatalog(db);
     const { libraryId } = await seedCatalog(db.db, {
       tracks: size,
       albums: Math.min(5000, Math.ceil(size / 10)),
@@ -77,17 +66,16 @@ export async function seedScaleCatalog(
         when abs(hashtext(album_id::text)) % 20 >= 17 then ${extra[1]!}::uuid
         else library_id end
       where album_id is not null`;
-    const rows = await db.sql<Row[]>`
-      select t.id, t.title, t.library_id, t.album_id, al.title as album_title, al.album_artist_id,
-             aa.name as album_artist_name, t.genres, t.duration, t.sample_rate, t.channels,
-             coalesce((select json_agg(json_build_object('id', a.id, 'name', a.name, 'role', lower(ta.role))
-                                       order by ta.position)
-                       from track_artists ta join artists a on a.id = ta.artist_id
-                       where ta.track_id = t.id), '[]') as artists
-      from tracks t
-      left join albums al on al.id = t.album_id
-      left join artists aa on aa.id = al.album_artist_id
-      order by t.added_at, t.id`;
+    // The audio format in insertion order, then each track as the library graph mirrors it (the catalog store's read).
+    const formats = await db.sql<
+      { id: string; duration: number | null; sample_rate: number | null; channels: number | null }[]
+    >`select id, duration, sample_rate, channels from tracks order by added_at, id`;
+    const credited = new Map<string, CreditedTrack>();
+    for (let i = 0; i < formats.length; i += READ_BATCH) {
+      const ids = formats.slice(i, i + READ_BATCH).map((f) => f.id);
+      for (const t of await loadCreditedTracks(db.db, ids)) credited.set(t.id, t);
+    }
+    const rows = formats.map((f) => ({ ...f, ...credited.get(f.id)! }));
     // Duplicates copy the content of an earlier track (a second rip, a compilation copy).
     const rnd = prng(size);
     const contentOf: number[] = [];
@@ -99,19 +87,12 @@ export async function seedScaleCatalog(
     const tracks: SeededTrack[] = rows.map((r, i) => ({
       id: r.id,
       title: r.title,
-      libraryId: r.library_id,
-      album: r.album_id
-        ? {
-            id: r.album_id,
-            title: r.album_title!,
-            artistId: r.album_artist_id,
-            artistName: r.album_artist_name,
-          }
-        : null,
+      libraryId: r.libraryId,
+      album: r.album,
       artists: r.artists.map((a) => ({
         id: a.id,
         name: a.name,
-        role: a.role === 'featured' ? 'featured' : 'main',
+        role: a.role === 'FEATURED' ? 'featured' : 'main',
       })),
       genres: r.genres,
       content: (seeds[contentOf[i]!] ??= {

@@ -18,7 +18,8 @@ import { createServer as createAnalysis, type AnalysisServer } from '@tonegraph/
 import type { TrackDocument } from '@tonegraph/analysis/store';
 import { createStoreFixture, type StoreFixture } from '@tonegraph/analysis/test-harness';
 import { createServer as createCatalog, type CatalogServer } from '@tonegraph/catalog';
-import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
+import { createDb, type Database } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createLogger } from '@tonegraph/logger';
@@ -111,7 +112,7 @@ function summary(id: string, libraryId: string, bpm: number): TrackDocument {
 before(async () => {
   testDb = await createTestDatabase(testServices().DATABASE_URL);
   database = createDb(testDb.url, { poolSize: 6 });
-  await migrateDb(database);
+  await migrateCatalog(database);
   admin = postgres(testDb.url, { max: 1, onnotice: () => {} });
   publisher = createScanPublisher(testServices().AMQP_URL, isolation().queue('scan'), 2000);
   pubsub = new RedisPubSub({ connection: testServices().REDIS_URL });

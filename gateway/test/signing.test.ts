@@ -8,7 +8,8 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createServer as createCatalog, type CatalogServer } from '@tonegraph/catalog';
-import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
+import { createDb, type Database } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
 import { createLogger } from '@tonegraph/logger';
 import { SUBGRAPH_SECRET_HEADER } from '@tonegraph/subgraph-auth';
@@ -46,7 +47,7 @@ let jobId: string;
 before(async () => {
   testDb = await createTestDatabase(testServices().DATABASE_URL);
   database = createDb(testDb.url, { poolSize: 4 });
-  await migrateDb(database);
+  await migrateCatalog(database);
   publisher = createScanPublisher(testServices().AMQP_URL, isolation().queue('scan'), 2000);
   pubsub = new RedisPubSub({ connection: testServices().REDIS_URL });
   catalog = await createCatalog({

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
-import { createDb, migrateDb } from '@tonegraph/catalog/db';
+import { createDb } from '@tonegraph/catalog/db';
 import { createScanPublisher } from '@tonegraph/catalog/queue';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { connectMongo } from '@tonegraph/analysis/db';
 import { createAnalysisStore } from '@tonegraph/analysis/store';
 import { ANALYZER_VERSION, createAnalysisPool, decoderBinary } from '@tonegraph/audio-analysis';
@@ -12,7 +13,6 @@ import { createEnricher, enricherOptionsFromEnv } from '@tonegraph/enrichment';
 import { loadIngestConfig } from './config.ts';
 import { createMetrics, createMetricsServer } from './metrics.ts';
 import { queueNames } from './queue/topology.ts';
-import { requestScan } from './catalog/scan-requests.ts';
 import { startIngest } from './service.ts';
 import { startWatching } from './watcher/index.ts';
 
@@ -25,7 +25,7 @@ const database = createDb(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE }
 lifecycle.defer('database', () => database.close());
 // The catalog owns the schema; its migrations, run here too so that ingest can
 // start first, take turns under a lock (logged when ingest has to wait).
-await migrateDb(database, { log });
+await migrateCatalog(database, { log });
 
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
 lifecycle.defer('redis', () => redis.quit());
@@ -128,7 +128,7 @@ if (config.INGEST_WATCH_MODE !== 'off') {
     mode: config.INGEST_WATCH_MODE,
     pollIntervalMs: config.INGEST_POLL_INTERVAL_MS,
     debounceMs: config.INGEST_WATCH_DEBOUNCE_MS,
-    requestScan: (libraryId) => requestScan(database.db, scans, libraryId),
+    scans,
   });
   // Deferred after the pipeline, so it runs first on shutdown: no new scans while draining.
   lifecycle.defer('watcher', () => watching.close());

@@ -5,7 +5,7 @@ import {
   type ImportProgressEvent,
   type LibraryEvent,
 } from '@tonegraph/topics';
-import type { JobCounters } from './catalog/jobs.ts';
+import type { JobCounters } from '@tonegraph/catalog/store';
 
 export { importProgressChannel as progressChannel } from '@tonegraph/topics';
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '@tonegraph/catalog/db';
 import type { Logger } from '@tonegraph/logger';
-import { finishIfDone, recordError, settleFile } from './catalog/jobs.ts';
+import { finishIfDone, recordError, settleFile } from '@tonegraph/catalog/store';
 import type { AnalysisPool } from '@tonegraph/audio-analysis';
 import type { AnalysisStore } from '@tonegraph/analysis/store';
 import { createAnalysisCatchUp, createAnalysisHandler } from './pipeline/analysis.ts';

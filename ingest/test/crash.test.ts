@@ -10,7 +10,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
-import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
+import { createDb, type Database } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { createTestDatabase, freePort, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
 
@@ -29,7 +30,7 @@ before(
     ({ files } = await generateLibrary(root, { files: FILES }));
     testDb = await createTestDatabase(testServices().DATABASE_URL);
     database = createDb(testDb.url, { poolSize: 4 });
-    await migrateDb(database);
+    await migrateCatalog(database);
   },
   { timeout: 600_000 },
 ); // 400 generated files: minutes on a loaded machine

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
-import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
+import { createDb, type Database } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { createLogger } from '@tonegraph/logger';
 import { createTestDatabase, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
 import { allQueues, queueNames, type QueueNames } from '../src/queue/topology.ts';
@@ -42,7 +43,7 @@ export async function startHarness(
   const services = testServices();
   const testDb: TestDatabase = await createTestDatabase(services.DATABASE_URL);
   const database = createDb(testDb.url, { poolSize: 20 });
-  await migrateDb(database);
+  await migrateCatalog(database);
   const iso = isolation();
   const names = queueNames(`tonegraph.${iso.tag}`, iso.queue('scan-requests'));
   const redis = new Redis(services.REDIS_URL);

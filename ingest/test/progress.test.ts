@@ -8,7 +8,7 @@ import {
   type CatalogChangedEvent,
   type ImportProgressEvent,
 } from '@tonegraph/topics';
-import type { JobCounters } from '../src/catalog/jobs.ts';
+import type { JobCounters } from '@tonegraph/catalog/store';
 import { createChangeNotifier } from '../src/changes.ts';
 import { createProgressPublisher } from '../src/progress.ts';
 

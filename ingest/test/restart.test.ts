@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
-import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
+import { createDb, type Database } from '@tonegraph/catalog/db';
+import { migrateCatalog } from '@tonegraph/catalog/store';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { startPrivateStack, type PrivateStack, type ServiceName } from '@tonegraph/stack/private';
 import { eventually, freePort, isolation } from '@tonegraph/testing';
@@ -30,7 +31,7 @@ before(
     root = await mkdtemp(path.join(tmpdir(), 'tonegraph-restart-'));
     stack = await startPrivateStack(['postgres', 'rabbitmq']);
     database = createDb(stack.env.DATABASE_URL!, { poolSize: 4 });
-    await migrateDb(database);
+    await migrateCatalog(database);
     ingest = spawn(process.execPath, [path.resolve(import.meta.dirname, '../src/index.ts')], {
       env: {
         ...process.env,

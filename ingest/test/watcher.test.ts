@@ -8,7 +8,6 @@ import { watch } from 'chokidar';
 import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
 import { createLogger } from '@tonegraph/logger';
 import { eventually, testServices } from '@tonegraph/testing';
-import { requestScan } from '../src/catalog/scan-requests.ts';
 import { createWatchSupervisor, type WatchSupervisor } from '../src/watcher/index.ts';
 import { startHarness, type IngestHarness } from './harness.ts';
 
@@ -86,7 +85,7 @@ function supervise(overrides: Partial<Parameters<typeof createWatchSupervisor>[0
     refreshMs: 200,
     debounceMs: 200,
     writeFinishMs: 200,
-    requestScan: (id) => requestScan(h.database.db, publisher, id),
+    scans: publisher,
     ...overrides,
   });
 }

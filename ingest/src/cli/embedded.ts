@@ -2,8 +2,8 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { createDb } from '@tonegraph/catalog/db';
 import { createScanPublisher } from '@tonegraph/catalog/queue';
+import { requestScan } from '@tonegraph/catalog/store';
 import { createLogger } from '@tonegraph/logger';
-import { requestScan } from '../catalog/scan-requests.ts';
 import { loadIngestConfig } from '../config.ts';
 import { queueNames } from '../queue/topology.ts';
 import { startIngest } from '../service.ts';
@@ -46,7 +46,7 @@ export async function startEmbeddedImport(
     log,
   });
   const publisher = createScanPublisher(config.AMQP_URL, names.scans);
-  const jobId = await requestScan(database.db, publisher, libraryId, mode);
+  const { id: jobId } = await requestScan(database.db, publisher, libraryId, mode);
   let closing: Promise<void> | undefined;
   return {
     jobId,

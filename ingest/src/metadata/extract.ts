@@ -1,41 +1,19 @@
 import path from 'node:path';
 import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
 import { parseBuffer, parseFile, type IAudioMetadata, type IOptions } from 'music-metadata';
+import type { TrackTags } from '@tonegraph/catalog/store';
 import { PermanentFileError, isTransient } from '../errors.ts';
 import { parseArtistCredits, type ArtistCredit } from './artists.ts';
 
-/** What the catalog needs from one audio file's tags and format. */
-export interface TrackMetadata {
-  readonly title: string;
+/**
+ * One audio file's tags and format: what the catalog stores of it (its
+ * `TrackTags`, the catalog's contract) and what the other stages use.
+ */
+export interface TrackMetadata extends TrackTags {
   readonly artists: readonly ArtistCredit[];
-  readonly albumArtist: string | null;
-  readonly album: string | null;
-  readonly compilation: boolean;
-  readonly discNumber: number | null;
-  readonly trackNumber: number | null;
-  readonly genres: readonly string[];
-  readonly year: number | null;
-  readonly isrc: string | null;
-  readonly musicbrainz: {
-    readonly recordingId: string | null;
-    readonly trackId: string | null;
-    readonly releaseId: string | null;
-    readonly artistIds: readonly string[];
-  };
+  readonly musicbrainz: TrackTags['musicbrainz'] & { readonly artistIds: readonly string[] };
   readonly replayGain: { readonly trackGainDb: number | null; readonly trackPeak: number | null };
   readonly hasEmbeddedCover: boolean;
-  readonly format: {
-    /** File-type family from the extension, lower case: `flac`, `mp3`, `m4a` … */
-    readonly format: string;
-    readonly codec: string | null;
-    readonly container: string | null;
-    readonly duration: number;
-    readonly bitrate: number | null;
-    readonly sampleRate: number | null;
-    readonly channels: number | null;
-    readonly bitsPerSample: number | null;
-    readonly lossless: boolean;
-  };
 }
 
 const positive = (n: number | null | undefined): number | null => (n && n > 0 ? n : null);

@@ -5,9 +5,13 @@ import type { Db } from '@tonegraph/catalog/db';
 import type { GraphSync } from '@tonegraph/library-graph/sync';
 import type { Logger } from '@tonegraph/logger';
 import { analysisCompletedChannel, type AnalysisCompletedEvent } from '@tonegraph/topics';
-import { eq } from 'drizzle-orm';
-import { tracks } from '@tonegraph/catalog/schema';
-import { finishIfDone, markAnalysisPending, recordError, settleAnalyses } from '../catalog/jobs.ts';
+import {
+  finishIfDone,
+  knownFiles,
+  markAnalysisPending,
+  recordError,
+  settleAnalyses,
+} from '@tonegraph/catalog/store';
 import { createBatcher } from './batcher.ts';
 import type { ProgressPublisher } from '../progress.ts';
 import { graphFeatures } from './graph.ts';
@@ -164,21 +168,13 @@ export function createAnalysisCatchUp(deps: {
   return async (jobId, libraryId, paths) => {
     if (paths.length === 0) return 0;
     const unchanged = new Set(paths);
-    const rows = (
-      await db
-        .select({
-          id: tracks.id,
-          albumId: tracks.albumId,
-          path: tracks.filePath,
-          contentHash: tracks.contentHash,
-        })
-        .from(tracks)
-        .where(eq(tracks.libraryId, libraryId))
-    ).filter((r): r is typeof r & { contentHash: string } => r.contentHash !== null && unchanged.has(r.path));
+    const rows = (await knownFiles(db, libraryId)).filter(
+      (r): r is typeof r & { hash: string } => r.hash !== null && unchanged.has(r.path),
+    );
     const due = new Set(
       await store.tracksToAnalyse(
         libraryId,
-        rows.map((r) => ({ trackId: r.id, contentHash: r.contentHash })),
+        rows.map((r) => ({ trackId: r.id, contentHash: r.hash })),
       ),
     );
     const jobs: AnalysisJob[] = rows
@@ -189,7 +185,7 @@ export function createAnalysisCatchUp(deps: {
         trackId: r.id,
         albumId: r.albumId,
         path: r.path,
-        contentHash: r.contentHash,
+        contentHash: r.hash,
       }));
     for (let i = 0; i < jobs.length; i += CATCH_UP_BATCH) {
       const batch = jobs.slice(i, i + CATCH_UP_BATCH);

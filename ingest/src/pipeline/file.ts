@@ -1,7 +1,16 @@
 import type { Db } from '@tonegraph/catalog/db';
 import type { Logger } from '@tonegraph/logger';
-import { finishIfDone, markAnalysisPending, recordError, settleFile, settleFiles } from '../catalog/jobs.ts';
-import { deleteTracks, markEnrichmentPending, upsertTracks, type FileFacts } from '../catalog/write.ts';
+import {
+  deleteTracks,
+  finishIfDone,
+  markAnalysisPending,
+  markEnrichmentPending,
+  recordError,
+  settleFile,
+  settleFiles,
+  upsertTracks,
+  type FileFacts,
+} from '@tonegraph/catalog/store';
 import { PermanentFileError } from '../errors.ts';
 import { createReadBuffers, type ReadBuffers } from '../metadata/read-buffers.ts';
 import { readAudioFile } from '../metadata/read-file.ts';

@@ -1,8 +1,8 @@
 import type { AnalysisStore } from '@tonegraph/analysis/store';
 import type { Db } from '@tonegraph/catalog/db';
-import type { AnalysisFeatures, GraphSync, TrackGraphInput } from '@tonegraph/library-graph/sync';
+import { loadCreditedTracks, type CreditedTrack } from '@tonegraph/catalog/store';
+import type { AnalysisFeatures, CreditRole, GraphSync, TrackGraphInput } from '@tonegraph/library-graph/sync';
 import type { Logger } from '@tonegraph/logger';
-import { loadGraphInputs } from '../catalog/graph-input.ts';
 import type { GraphJob } from '../queue/topology.ts';
 
 export interface GraphDeps {
@@ -26,6 +26,19 @@ export function graphFeatures(doc: {
   };
 }
 
+const ROLES = new Set<CreditRole>(['main', 'featured', 'remixer', 'composer']);
+
+/** The library-graph input of a catalog track: its credit roles in the graph's spelling. */
+function graphInputOf(track: CreditedTrack): TrackGraphInput {
+  return {
+    ...track,
+    artists: track.artists.map((a) => {
+      const role = a.role.toLowerCase() as CreditRole;
+      return { id: a.id, name: a.name, role: ROLES.has(role) ? role : 'main' };
+    }),
+  };
+}
+
 /**
  * The graph stage: mirrors a committed batch of catalog tracks into Neo4j
  * (with their analysed features when they are known already; the analysis
@@ -36,7 +49,7 @@ export function createGraphHandler(deps: GraphDeps) {
   return {
     async handle(job: GraphJob): Promise<void> {
       if (job.upsert.length > 0) {
-        const inputs = await loadGraphInputs(deps.db, job.upsert);
+        const inputs = (await loadCreditedTracks(deps.db, job.upsert)).map(graphInputOf);
         const analysed = deps.analyses ? await deps.analyses.findTracks(job.upsert) : [];
         const features = new Map(
           analysed.filter((d) => d.status === 'done').map((d) => [d._id, graphFeatures(d)]),

@@ -1,9 +1,15 @@
-import { eq } from 'drizzle-orm';
 import type { Db } from '@tonegraph/catalog/db';
-import { libraries } from '@tonegraph/catalog/schema';
+import {
+  failJob,
+  findLibrary,
+  finishIfDone,
+  moveTrack,
+  recordError,
+  setLibraryStatus,
+  startJob,
+  type PlannedFile,
+} from '@tonegraph/catalog/store';
 import type { Logger } from '@tonegraph/logger';
-import { failJob, finishIfDone, recordError, startJob, type PlannedFile } from '../catalog/jobs.ts';
-import { moveTrack } from '../catalog/write.ts';
 import type { ProgressPublisher } from '../progress.ts';
 import type { FileJob, ScanRequest } from '../queue/topology.ts';
 import { LibraryOfflineError, reconcile } from '../scanner/reconcile.ts';
@@ -47,7 +53,7 @@ export interface ScanDeps {
 export async function handleScan(deps: ScanDeps, request: ScanRequest): Promise<void> {
   const { db } = deps;
   const log = deps.log.child({ jobId: request.jobId, libraryId: request.libraryId });
-  const [library] = await db.select().from(libraries).where(eq(libraries.id, request.libraryId));
+  const library = await findLibrary(db, request.libraryId);
   if (!library) {
     log.warn('scan request for a library that no longer exists; dropped');
     return;
@@ -58,7 +64,7 @@ export async function handleScan(deps: ScanDeps, request: ScanRequest): Promise<
   } catch (error) {
     if (!(error instanceof LibraryOfflineError)) throw error;
     log.warn({ path: library.path, reason: error.message }, 'library offline; its tracks are kept');
-    await db.update(libraries).set({ status: 'OFFLINE' }).where(eq(libraries.id, library.id));
+    await setLibraryStatus(db, library.id, 'OFFLINE');
     await failJob(db, request.jobId, library.path, error.message);
     const counters = await finishIfDone(db, request.jobId);
     if (counters) deps.progress.publish(counters);
@@ -83,7 +89,7 @@ export async function handleScan(deps: ScanDeps, request: ScanRequest): Promise<
     ...plan.upserts.map((f) => ({ path: f.path, action: 'upsert' as const, state: 'pending' as const })),
     ...plan.deletes.map((path) => ({ path, action: 'delete' as const, state: 'pending' as const })),
   ];
-  await db.update(libraries).set({ status: 'SCANNING' }).where(eq(libraries.id, library.id));
+  await setLibraryStatus(db, library.id, 'SCANNING');
   const pending = await startJob(db, request.jobId, planned);
   // Before the job can finish: an unchanged file may still lack its analysis.
   const analysesDue = deps.catchUpAnalysis

@@ -1,8 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { eq } from 'drizzle-orm';
 import type { Db } from '@tonegraph/catalog/db';
-import { tracks } from '@tonegraph/catalog/schema';
+import { knownFiles } from '@tonegraph/catalog/store';
 import { hashFile } from './hash.ts';
 import { walkLibrary, type FoundFile, type SkippedEntry } from './walk.ts';
 
@@ -50,16 +49,7 @@ export async function reconcile(
       cause: error,
     });
   }
-  const rows = await db
-    .select({
-      id: tracks.id,
-      path: tracks.filePath,
-      size: tracks.fileSize,
-      mtime: tracks.fileMtime,
-      hash: tracks.contentHash,
-    })
-    .from(tracks)
-    .where(eq(tracks.libraryId, libraryId));
+  const rows = await knownFiles(db, libraryId);
   const known = new Map<string, Known>(
     rows.map((r) => [
       r.path,

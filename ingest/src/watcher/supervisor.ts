@@ -1,19 +1,25 @@
 import { access } from 'node:fs/promises';
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '@tonegraph/catalog/db';
-import { importJobs, libraries } from '@tonegraph/catalog/schema';
+import type { ScanPublisher } from '@tonegraph/catalog/queue';
+import {
+  hasActiveScan,
+  listLibraryRoots,
+  requestScan,
+  setWatchMode,
+  type WatchMode,
+} from '@tonegraph/catalog/store';
 import type { Logger } from '@tonegraph/logger';
 import { eventlessReason } from './filesystem.ts';
 import { createLibraryWatcher, type LibraryWatcher, type LibraryWatcherOptions } from './library-watcher.ts';
 
-export type WatchMode = 'EVENTS' | 'POLLING' | 'OFF';
+export type { WatchMode };
 
 /** Options of {@link createWatchSupervisor}. */
 export interface WatchSupervisorOptions {
   readonly db: Db;
   readonly log: Logger;
-  /** Creates an import job for the library and queues its incremental scan. */
-  readonly requestScan: (libraryId: string) => Promise<string>;
+  /** Where the catalog's `requestScan` publishes the incremental scans the watcher requests. */
+  readonly scans: Pick<ScanPublisher, 'publish'>;
   /** `auto`: events where the file system sends them, polling elsewhere; `polling`: always poll. */
   readonly mode: 'auto' | 'polling';
   /** Interval of the periodic rescan of polled libraries. */
@@ -60,22 +66,14 @@ export function createWatchSupervisor(options: WatchSupervisorOptions): WatchSup
 
   const setMode = async (entry: Entry, mode: WatchMode, reason: string | null) => {
     entry.mode = mode;
-    await db
-      .update(libraries)
-      .set({ watchMode: mode, watchReason: reason })
-      .where(eq(libraries.id, entry.id));
+    await setWatchMode(db, [entry.id], mode, reason);
   };
 
   const scanIfIdle = async (entry: Entry) => {
-    const [active] = await db
-      .select({ id: importJobs.id })
-      .from(importJobs)
-      .where(and(eq(importJobs.libraryId, entry.id), inArray(importJobs.status, ['QUEUED', 'RUNNING'])))
-      .limit(1);
-    if (active) return; // re-armed: the next refresh tries again once that job is over
+    if (await hasActiveScan(db, entry.id)) return; // re-armed: the next refresh tries again once that job is over
     entry.dirty = false;
     entry.lastScanAt = Date.now();
-    const jobId = await options.requestScan(entry.id);
+    const { id: jobId } = await requestScan(db, options.scans, entry.id);
     log.info({ libraryId: entry.id, jobId, mode: entry.mode }, 'library changed; incremental scan queued');
   };
 
@@ -141,7 +139,7 @@ export function createWatchSupervisor(options: WatchSupervisorOptions): WatchSup
   };
 
   const refreshOnce = async () => {
-    const rows = await db.select({ id: libraries.id, path: libraries.path }).from(libraries);
+    const rows = await listLibraryRoots(db);
     const seen = new Set(rows.map((r) => r.id));
     for (const entry of [...entries.values()]) if (!seen.has(entry.id)) await stopEntry(entry);
     for (const row of rows) {
@@ -193,17 +191,12 @@ export function createWatchSupervisor(options: WatchSupervisorOptions): WatchSup
         await refreshing?.catch(() => undefined);
         const all = [...entries.values()];
         await Promise.allSettled(all.map((e) => stopEntry(e)));
-        if (all.length > 0)
-          await db
-            .update(libraries)
-            .set({ watchMode: 'OFF', watchReason: 'the ingest watcher stopped' })
-            .where(
-              inArray(
-                libraries.id,
-                all.map((e) => e.id),
-              ),
-            )
-            .catch((error: unknown) => log.warn({ err: error }, 'watch modes not reset'));
+        await setWatchMode(
+          db,
+          all.map((e) => e.id),
+          'OFF',
+          'the ingest watcher stopped',
+        ).catch((error: unknown) => log.warn({ err: error }, 'watch modes not reset'));
       })();
       return closing;
     },

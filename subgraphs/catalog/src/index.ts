@@ -3,9 +3,10 @@ import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
 import { listen } from '@tonegraph/subgraph-server';
 import { loadCatalogConfig } from './config.ts';
-import { createDb, migrateDb } from './db/client.ts';
+import { createDb } from './db/client.ts';
 import { createEnrichmentPublisher, createScanPublisher } from './queue.ts';
 import { createServer } from './server.ts';
+import { migrateCatalog } from './store/migrate.ts';
 
 const config = loadCatalogConfig();
 const log = createLogger({ service: 'catalog', level: config.LOG_LEVEL });
@@ -14,7 +15,8 @@ lifecycle.handleSignals();
 
 const database = createDb(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE });
 lifecycle.defer('database', () => database.close());
-await migrateDb(database, { log });
+// This subgraph owns the schema; ingest migrates at its start too, under the same lock.
+await migrateCatalog(database, { log });
 
 const publisher = createScanPublisher(config.AMQP_URL, config.SCAN_QUEUE);
 lifecycle.defer('scan publisher', () => publisher.close());

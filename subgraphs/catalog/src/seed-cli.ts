@@ -1,8 +1,9 @@
 // `npm run seed -- --tracks N [--albums N] [--artists N] [--seed N]`: a realistic catalog for benchmarks.
 import { parseArgs } from 'node:util';
 import { loadConfig, servicesSchema } from '@tonegraph/config';
-import { createDb, migrateDb } from './db/client.ts';
+import { createDb } from './db/client.ts';
 import { seedCatalog } from './seed.ts';
+import { migrateCatalog } from './store/migrate.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,7 +23,7 @@ const num = (name: string, v: string | undefined) => {
 const config = loadConfig('seed', servicesSchema.pick({ DATABASE_URL: true }));
 const database = createDb(config.DATABASE_URL, { poolSize: 4 });
 try {
-  await migrateDb(database);
+  await migrateCatalog(database);
   const started = performance.now();
   const trackCount = num('tracks', values.tracks)!;
   const { libraryId } = await seedCatalog(database.db, {

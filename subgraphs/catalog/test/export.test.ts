@@ -23,7 +23,8 @@ import {
   testServices,
   type TestDatabase,
 } from '@tonegraph/testing';
-import { createDb, migrateDb, type Database } from '../src/db/client.ts';
+import { createDb, type Database } from '../src/db/client.ts';
+import { migrateCatalog } from '../src/store/migrate.ts';
 import { EXPORT_TRACKS_PATH, mountExport } from '../src/export.ts';
 import { createScanPublisher, type ScanPublisher } from '../src/queue.ts';
 import { seedCatalog } from '../src/seed.ts';
@@ -60,7 +61,7 @@ const listen = async (server: Server) => {
 before(async () => {
   testDb = await createTestDatabase(testServices().DATABASE_URL);
   database = createDb(testDb.url, { poolSize: 6 });
-  await migrateDb(database);
+  await migrateCatalog(database);
   admin = postgres(testDb.url, { max: 1, onnotice: () => {} });
   publisher = createScanPublisher(testServices().AMQP_URL, isolation().queue('scan'), 2000);
   pubsub = new RedisPubSub({ connection: testServices().REDIS_URL });

@@ -2,9 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { createLogger } from '@tonegraph/logger';
 import { createTestDatabase, isolation, testServices } from '@tonegraph/testing';
-import { createDb, migrateDb, type Database } from '../src/db/client.ts';
+import { createDb, type Database } from '../src/db/client.ts';
 import { createScanPublisher } from '../src/queue.ts';
 import { createServer } from '../src/server.ts';
+import { migrateCatalog } from '../src/store/migrate.ts';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   data?: T;
@@ -42,7 +43,7 @@ export async function startCatalog(
       if (!/\bpg_catalog\.pg_type\b|\bfrom pg_type\b/i.test(q)) statements.push(q);
     },
   });
-  await migrateDb(database);
+  await migrateCatalog(database);
   const scanQueue = isolation().queue('scan');
   const publisher = createScanPublisher(options.amqpUrl ?? testServices().AMQP_URL, scanQueue, 2000);
   const log = createLogger({ service: 'catalog-test', level: 'silent' });

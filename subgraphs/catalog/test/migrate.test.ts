@@ -8,7 +8,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import postgres from 'postgres';
 import { createTestDatabase, testServices } from '@tonegraph/testing';
-import { createDb, migrateDb, MIGRATION_LOCK, migrationsFolder } from '../src/db/client.ts';
+import { createDb } from '../src/db/client.ts';
+import { migrateCatalog, MIGRATION_LOCK, migrationsFolder } from '../src/store/migrate.ts';
 
 const journal = JSON.parse(await readFile(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
   entries: unknown[];
@@ -22,7 +23,7 @@ test('four processes migrating a new database at once all succeed, each migratio
   t.after(() => testDb.drop());
   const databases = Array.from({ length: 4 }, () => createDb(testDb.url, { poolSize: 2 }));
   t.after(() => Promise.all(databases.map((d) => d.close())));
-  await Promise.all(databases.map((d) => migrateDb(d)));
+  await Promise.all(databases.map((d) => migrateCatalog(d)));
   assert.equal(await applied(databases[0]!.sql), journal.entries.length);
 });
 
@@ -36,7 +37,7 @@ test('a process that finds the migration lock taken says so and migrates once it
   await holder`select pg_advisory_lock(${MIGRATION_LOCK})`;
   let told: (message: string) => void;
   const waiting = new Promise<string>((resolve) => (told = resolve));
-  const migrating = migrateDb(database, { log: { info: (message: string) => told(message) } });
+  const migrating = migrateCatalog(database, { log: { info: (message: string) => told(message) } });
   assert.match(await waiting, /waiting for another process's migrations/);
   const [{ exists } = { exists: true }] = await holder<{ exists: boolean }[]>`
     select to_regclass('public.tracks') is not null as exists`;

@@ -1,8 +1,9 @@
 import { eq, inArray, or, type SQL } from 'drizzle-orm';
 import type { Context } from '../context.ts';
-import { importJobs, libraries, tracks } from '../db/schema.ts';
+import { libraries, tracks } from '../db/schema.ts';
 import { badInput, userError } from '../errors.ts';
 import { overlapping, resolveLibraryPath } from '../library-path.ts';
+import { requestScan, ScanNotQueuedError } from '../store/scan-requests.ts';
 import { requireId } from './ids.ts';
 
 const notFound = (id: string) => userError('NOT_FOUND', `No library with id ${id}`);
@@ -45,18 +46,14 @@ export const Mutation = {
     requireId('id', id);
     const library = await ctx.loaders.libraryById.load(id);
     if (!library) throw notFound(id);
-    const [job] = await ctx.db.insert(importJobs).values({ libraryId: id, mode }).returning();
-    if (!job) throw new Error('insert returned no import job');
+    let job;
     try {
-      await ctx.publisher.publish({ jobId: job.id, libraryId: id, mode, requestedAt: job.createdAt });
+      job = await requestScan(ctx.db, ctx.publisher, id, mode);
     } catch (error) {
-      ctx.log.error({ err: error, jobId: job.id }, 'scan request not queued');
-      await ctx.db
-        .update(importJobs)
-        .set({ status: 'FAILED', finishedAt: new Date().toISOString() })
-        .where(eq(importJobs.id, job.id));
+      if (!(error instanceof ScanNotQueuedError)) throw error;
+      ctx.log.error({ err: error.cause, jobId: error.jobId }, 'scan request not queued');
       throw userError('QUEUE_UNAVAILABLE', 'The scan could not be queued; try again when the queue is back', {
-        jobId: job.id,
+        jobId: error.jobId,
       });
     }
     ctx.log.info({ jobId: job.id, libraryId: id, mode }, 'scan queued');

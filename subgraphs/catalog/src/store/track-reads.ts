@@ -1,8 +1,23 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '@tonegraph/catalog/db';
-import type { CreditRole, TrackGraphInput } from '@tonegraph/library-graph/sync';
+import type { Db } from '../db/client.ts';
 
-interface Row extends Record<string, unknown> {
+/** A track with its album and credited artists, as the library graph mirrors it. */
+export interface CreditedTrack {
+  readonly id: string;
+  readonly title: string;
+  readonly libraryId: string;
+  readonly genres: string[];
+  readonly album: {
+    readonly id: string;
+    readonly title: string;
+    readonly artistId: string | null;
+    readonly artistName: string | null;
+  } | null;
+  /** In credit order; `role` as stored (`MAIN`, `FEATURED`). */
+  readonly artists: { readonly id: string; readonly name: string; readonly role: string }[];
+}
+
+interface CreditedRow extends Record<string, unknown> {
   id: string;
   title: string;
   library_id: string;
@@ -14,20 +29,19 @@ interface Row extends Record<string, unknown> {
   artists: { id: string; name: string; role: string }[];
 }
 
-const ROLES = new Set<CreditRole>(['main', 'featured', 'remixer', 'composer']);
-
 /**
- * The library-graph view of catalog tracks, read back in one statement after
- * their commit: the graph mirrors what the catalog holds, whichever order
- * the stages run in.
+ * Tracks with their album and credits, read in one statement (in no
+ * particular order; unknown ids are left out). Ingest's graph stage reads a
+ * batch back after its commit, so the graph mirrors what the catalog holds
+ * whichever order the stages run in.
  */
-export async function loadGraphInputs(db: Db, trackIds: readonly string[]): Promise<TrackGraphInput[]> {
+export async function loadCreditedTracks(db: Db, trackIds: readonly string[]): Promise<CreditedTrack[]> {
   if (trackIds.length === 0) return [];
   const ids = sql.join(
     trackIds.map((id) => sql`${id}::uuid`),
     sql`, `,
   );
-  const rows = await db.execute<Row>(sql`
+  const rows = await db.execute<CreditedRow>(sql`
     select t.id, t.title, t.library_id, t.genres, t.album_id, al.title as album_title,
            al.album_artist_id, aa.name as album_artist_name,
            coalesce((select json_agg(json_build_object('id', a.id, 'name', a.name, 'role', ta.role)
@@ -51,9 +65,6 @@ export async function loadGraphInputs(db: Db, trackIds: readonly string[]): Prom
           artistName: r.album_artist_name,
         }
       : null,
-    artists: r.artists.map((a) => {
-      const role = a.role.toLowerCase() as CreditRole;
-      return { id: a.id, name: a.name, role: ROLES.has(role) ? role : 'main' };
-    }),
+    artists: r.artists,
   }));
 }
