@@ -15,7 +15,7 @@ import { createDriver } from '@tonegraph/library-graph/driver';
 import { createGraphSync } from '@tonegraph/library-graph/sync';
 import { createTestDatabase, freePort, isolation, testServices } from '@tonegraph/testing';
 import { catalogChangedChannel } from '@tonegraph/topics';
-import { allQueues, queueNames } from '../../ingest/src/queue/topology.ts';
+import { allQueues, queueNames } from '@tonegraph/queues';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const resultsDir = path.join(repoRoot, 'e2e', 'results', 'console');

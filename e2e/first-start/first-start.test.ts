@@ -30,7 +30,7 @@ import {
   testServices,
   type Isolation,
 } from '@tonegraph/testing';
-import { allQueues, queueNames } from '../../ingest/src/queue/topology.ts';
+import { allQueues, queueNames } from '@tonegraph/queues';
 import { graphSchema, missingGraphSchema } from '../../subgraphs/library-graph/src/graph-schema.ts';
 import { clientsOf, emptyNeo4j, holdTrackLabel } from './neo4j-gate.ts';
 
@@ -141,7 +141,6 @@ for (let round = 1; round <= ROUNDS; round++) {
         AMQP_URL: services.AMQP_URL,
         SCAN_QUEUE: iso.queue('scan-requests'),
         QUEUE_PREFIX: `tonegraph.${iso.tag}`,
-        ENRICHMENT_QUEUE: `tonegraph.${iso.tag}.enrichment`,
         START_PORT_BASE: String(base),
         METRICS_PORT: String(metricsPort),
       });

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import type { ServicesConfig } from '@tonegraph/config';
 import { createTestDatabase, freePort, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
+import { allQueues, queueNames } from '@tonegraph/queues';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
@@ -246,9 +247,6 @@ async function deleteQueues(url: string, prefix: string, scanQueue: string): Pro
   const conn = await amqp.connect(url);
   const ch = await conn.createChannel();
   ch.on('error', () => {});
-  for (const stage of ['files', 'analysis', 'graph'])
-    for (const suffix of ['', '.retry', '.dead'])
-      await ch.deleteQueue(`${prefix}.${stage}${suffix}`).catch(() => {});
-  await ch.deleteQueue(scanQueue).catch(() => {});
+  for (const queue of allQueues(queueNames(prefix, scanQueue))) await ch.deleteQueue(queue).catch(() => {});
   await conn.close().catch(() => {});
 }

@@ -19,7 +19,7 @@ import type { TrackDocument } from '@tonegraph/analysis/store';
 import { createStoreFixture, type StoreFixture } from '@tonegraph/analysis/test-harness';
 import { createServer as createCatalog, type CatalogServer } from '@tonegraph/catalog';
 import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
-import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
+import { createScanPublisher, type ScanPublisher } from '@tonegraph/queues';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createLogger } from '@tonegraph/logger';
 import { supergraphFile } from '@tonegraph/schema-tools';

@@ -9,7 +9,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createServer as createCatalog, type CatalogServer } from '@tonegraph/catalog';
 import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
-import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
+import { createScanPublisher, type ScanPublisher } from '@tonegraph/queues';
 import { createLogger } from '@tonegraph/logger';
 import { SUBGRAPH_SECRET_HEADER } from '@tonegraph/subgraph-auth';
 import { createTestDatabase, isolation, testServices, type TestDatabase } from '@tonegraph/testing';

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createDb, migrateDb, type Database } from '@tonegraph/catalog/db';
 import { createLogger } from '@tonegraph/logger';
 import { createTestDatabase, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
-import { allQueues, queueNames, type QueueNames } from '../src/queue/topology.ts';
+import { allQueues, queueNames, type QueueNames } from '@tonegraph/queues';
 import { startIngest, type Ingest, type IngestDeps } from '../src/service.ts';
 
 export interface IngestHarness {

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '@tonegraph/catalog/db';
-import type { ScanPublisher } from '@tonegraph/catalog/queue';
+import type { ScanPublisher } from '@tonegraph/queues';
 import { importJobs } from '@tonegraph/catalog/schema';
 
 /**

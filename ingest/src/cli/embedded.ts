@@ -1,11 +1,10 @@
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { createDb } from '@tonegraph/catalog/db';
-import { createScanPublisher } from '@tonegraph/catalog/queue';
+import { createScanPublisher, queueNames } from '@tonegraph/queues';
 import { createLogger } from '@tonegraph/logger';
 import { requestScan } from '../catalog/scan-requests.ts';
 import { loadIngestConfig } from '../config.ts';
-import { queueNames } from '../queue/topology.ts';
 import { startIngest } from '../service.ts';
 
 export interface EmbeddedImport {

@@ -5,7 +5,7 @@ import type { Logger } from '@tonegraph/logger';
 import { failJob, finishIfDone, recordError, startJob, type PlannedFile } from '../catalog/jobs.ts';
 import { moveTrack } from '../catalog/write.ts';
 import type { ProgressPublisher } from '../progress.ts';
-import type { FileJob, ScanRequest } from '../queue/topology.ts';
+import type { FileJob, ScanRequest } from '@tonegraph/queues';
 import { LibraryOfflineError, reconcile } from '../scanner/reconcile.ts';
 import { MAX_PATH_BYTES, REPORTABLE, type SkipReason } from '../scanner/walk.ts';
 

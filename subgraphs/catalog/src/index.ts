@@ -3,7 +3,7 @@ import { createLifecycle } from '@tonegraph/lifecycle';
 import { createLogger } from '@tonegraph/logger';
 import { loadCatalogConfig } from './config.ts';
 import { createDb, migrateDb } from './db/client.ts';
-import { createEnrichmentPublisher, createScanPublisher } from './queue.ts';
+import { createEnrichmentPublisher, createScanPublisher, queueNames } from '@tonegraph/queues';
 import { createServer } from './server.ts';
 
 const config = loadCatalogConfig();
@@ -15,9 +15,10 @@ const database = createDb(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE }
 lifecycle.defer('database', () => database.close());
 await migrateDb(database, { log });
 
-const publisher = createScanPublisher(config.AMQP_URL, config.SCAN_QUEUE);
+const queues = queueNames(config.QUEUE_PREFIX, config.SCAN_QUEUE);
+const publisher = createScanPublisher(config.AMQP_URL, queues.scans);
 lifecycle.defer('scan publisher', () => publisher.close());
-const enrichment = createEnrichmentPublisher(config.AMQP_URL, config.ENRICHMENT_QUEUE);
+const enrichment = createEnrichmentPublisher(config.AMQP_URL, queues);
 lifecycle.defer('enrichment publisher', () => enrichment.close());
 
 // Opens two connections to REDIS_URL: one in subscriber mode cannot publish.

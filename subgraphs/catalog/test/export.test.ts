@@ -19,7 +19,7 @@ import { SUBGRAPH_SECRET_HEADER, createSubgraphAuth } from '@tonegraph/subgraph-
 import { createTestDatabase, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
 import { createDb, migrateDb, type Database } from '../src/db/client.ts';
 import { EXPORT_TRACKS_PATH, mountExport } from '../src/export.ts';
-import { createScanPublisher, type ScanPublisher } from '../src/queue.ts';
+import { createScanPublisher, type ScanPublisher } from '@tonegraph/queues';
 import { seedCatalog } from '../src/seed.ts';
 import { createServer, type CatalogServer } from '../src/server.ts';
 
