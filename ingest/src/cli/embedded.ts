@@ -1,7 +1,7 @@
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { createDb } from '@tonegraph/catalog/db';
-import { createScanPublisher, queueNames } from '@tonegraph/queues';
+import { allQueues, createScanPublisher, queueNames } from '@tonegraph/queues';
 import { createLogger } from '@tonegraph/logger';
 import { requestScan } from '../catalog/scan-requests.ts';
 import { loadIngestConfig } from '../config.ts';
@@ -55,7 +55,7 @@ export async function startEmbeddedImport(
         await publisher.close();
         const conn = await amqp.connect(config.AMQP_URL);
         const channel = await conn.createChannel();
-        for (const q of [names.files, names.retry, names.dead, names.scans]) await channel.deleteQueue(q);
+        for (const q of allQueues(names)) await channel.deleteQueue(q);
         await conn.close();
         redis.disconnect();
         await database.close();
