@@ -31,7 +31,7 @@ import {
   type Isolation,
 } from '@tonegraph/testing';
 import { graphSchema, missingGraphSchema } from '@tonegraph/library-graph/graph-schema';
-import { allQueues, queueNames } from '../../ingest/src/queue/topology.ts';
+import { allQueues, queueNames } from '@tonegraph/queues';
 import { clientsOf, emptyNeo4j, holdTrackLabel } from './neo4j-gate.ts';
 
 const ROUNDS = 5;
@@ -141,7 +141,6 @@ for (let round = 1; round <= ROUNDS; round++) {
         AMQP_URL: services.AMQP_URL,
         SCAN_QUEUE: iso.queue('scan-requests'),
         QUEUE_PREFIX: `tonegraph.${iso.tag}`,
-        ENRICHMENT_QUEUE: `tonegraph.${iso.tag}.enrichment`,
         START_PORT_BASE: String(base),
         METRICS_PORT: String(metricsPort),
       });

@@ -20,7 +20,7 @@ import {
   type TestDatabase,
 } from '@tonegraph/testing';
 import { catalogChangedChannel } from '@tonegraph/topics';
-import { allQueues, queueNames } from '../../ingest/src/queue/topology.ts';
+import { allQueues, queueNames } from '@tonegraph/queues';
 import { exitOf, httpOk, inheritedEnv, listensOn, startProc, type Proc } from './proc.ts';
 
 /** A process of the platform and the URL tests talk to: a gateway's `/graphql`, ingest's `/metrics`, a subgraph's `/health`. */

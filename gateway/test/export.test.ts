@@ -20,7 +20,7 @@ import { createStoreFixture, type StoreFixture } from '@tonegraph/analysis/test-
 import { createServer as createCatalog, type CatalogServer } from '@tonegraph/catalog';
 import { createDb, type Database } from '@tonegraph/catalog/db';
 import { migrateCatalog } from '@tonegraph/catalog/store';
-import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
+import { createScanPublisher, type ScanPublisher } from '@tonegraph/queues';
 import { seedCatalog } from '@tonegraph/catalog/seed';
 import { createLogger } from '@tonegraph/logger';
 import { supergraphFile } from '@tonegraph/schema-tools';

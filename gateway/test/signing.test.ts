@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { createServer as createCatalog, type CatalogServer } from '@tonegraph/catalog';
 import { createDb, type Database } from '@tonegraph/catalog/db';
 import { migrateCatalog } from '@tonegraph/catalog/store';
-import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
+import { createScanPublisher, type ScanPublisher } from '@tonegraph/queues';
 import { createLogger } from '@tonegraph/logger';
 import { SUBGRAPH_SECRET_HEADER } from '@tonegraph/subgraph-auth';
 import {

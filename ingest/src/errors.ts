@@ -1,8 +1,11 @@
+import { BrokerUnavailableError, UnrecoverableJobError } from '@tonegraph/queues';
+
 /**
  * A file that can never be imported as it is (corrupt, truncated, not audio).
- * The pipeline records it as an ImportError and moves on; it is never retried.
+ * The worker gives it up at once; the file stage records it as an ImportError
+ * of `stage` and moves on. It is never retried.
  */
-export class PermanentFileError extends Error {
+export class PermanentFileError extends UnrecoverableJobError {
   override name = 'PermanentFileError';
   readonly stage: string;
 
@@ -52,6 +55,7 @@ const OUTAGE_NAMES = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', '
  */
 export function isServiceOutage(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof BrokerUnavailableError) return true;
     const { code, name } = e as { code?: unknown; name?: unknown };
     if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
     if (typeof name === 'string' && OUTAGE_NAMES.has(name)) return true;

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { createDb } from '@tonegraph/catalog/db';
-import { createScanPublisher } from '@tonegraph/catalog/queue';
 import { migrateCatalog } from '@tonegraph/catalog/store';
+import { createScanPublisher, queueNames } from '@tonegraph/queues';
 import { connectMongo } from '@tonegraph/analysis/db';
 import { createAnalysisStore } from '@tonegraph/analysis/store';
 import { ANALYZER_VERSION, createAnalysisPool, decoderBinary } from '@tonegraph/audio-analysis';
@@ -12,7 +12,6 @@ import { createLogger } from '@tonegraph/logger';
 import { createEnricher, enricherOptionsFromEnv } from '@tonegraph/enrichment';
 import { loadIngestConfig } from './config.ts';
 import { createMetrics, createMetricsServer } from './metrics.ts';
-import { queueNames } from './queue/topology.ts';
 import { startIngest } from './service.ts';
 import { startWatching } from './watcher/index.ts';
 

@@ -32,7 +32,7 @@ export function createMetrics() {
     registry,
     files: new Counter({
       name: 'tonegraph_ingest_files_total',
-      help: 'File jobs handled, by action and result (done, failed, retried, dead)',
+      help: 'File jobs handled, by result (done, failed = recorded as an ImportError, retried, dead)',
       labelNames: ['result'] as const,
       registers: [registry],
     }),
@@ -50,7 +50,7 @@ export function createMetrics() {
     }),
     analyses: new Counter({
       name: 'tonegraph_ingest_analyses_total',
-      help: 'Audio analysis jobs handled, by result (done, reused, failed, retried, dead)',
+      help: 'Audio analysis jobs handled, by result (done, failed = recorded as an ImportError, retried, dead)',
       labelNames: ['result'] as const,
       registers: [registry],
     }),

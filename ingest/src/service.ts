@@ -1,19 +1,24 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '@tonegraph/catalog/db';
 import type { Logger } from '@tonegraph/logger';
-import { finishIfDone, recordError, settleFile } from '@tonegraph/catalog/store';
 import type { AnalysisPool } from '@tonegraph/audio-analysis';
 import type { AnalysisStore } from '@tonegraph/analysis/store';
 import { createAnalysisCatchUp, createAnalysisHandler } from './pipeline/analysis.ts';
 import type { GraphSync } from '@tonegraph/library-graph/sync';
-import { createFileHandler } from './pipeline/file.ts';
+import { createFileHandler, recordFileGivenUp } from './pipeline/file.ts';
 import { createGraphHandler } from './pipeline/graph.ts';
 import { createEnrichmentHandler, type TrackEnricher } from './pipeline/enrichment.ts';
 import { handleScan } from './pipeline/scan.ts';
 import type { Metrics } from './metrics.ts';
 import { createProgressPublisher, type ProgressPublisher } from './progress.ts';
 import { createChangeNotifier } from './changes.ts';
-import type { AnalysisJob, EnrichmentJob, GraphJob, QueueNames } from './queue/topology.ts';
+import {
+  DeferJobError,
+  type AnalysisJob,
+  type EnrichmentJob,
+  type GraphJob,
+  type QueueNames,
+} from '@tonegraph/queues';
 import { startWorker, type Worker } from './queue/worker.ts';
 
 /** Everything an ingest process runs on; `index.ts` builds it from config. */
@@ -85,16 +90,24 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       await events.flush();
     },
   };
-  /** Every handler commits something the API serves: the gateways hear of it once it has. */
+  /**
+   * Every handler commits something the API serves: the gateways hear of it
+   * once it has. A deferral commits the deferred status before it is thrown.
+   */
   const notifying =
     <A extends unknown[]>(handle: (...args: A) => Promise<void>) =>
     async (...args: A) => {
-      await handle(...args);
+      try {
+        await handle(...args);
+      } catch (error) {
+        if (error instanceof DeferJobError) changes.changed();
+        throw error;
+      }
       changes.changed();
     };
   const stage = <J>(s: {
     handle: (job: J) => Promise<void>;
-    gaveUp: (job: J, reason: string) => Promise<void>;
+    gaveUp: (job: J, reason: string, error: unknown) => Promise<void>;
   }) => ({
     ...s,
     handle: notifying(s.handle),
@@ -105,13 +118,13 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   // then queue their analyses through it.
   const started = Promise.withResolvers<Worker>();
   const enqueueAnalysis = deps.analysis
-    ? async (jobs: readonly AnalysisJob[]) => (await started.promise).enqueueAnalysis(jobs)
+    ? async (jobs: readonly AnalysisJob[]) => (await started.promise).enqueue('analysis', jobs)
     : undefined;
   const enqueueGraph = deps.graph
-    ? async (jobs: readonly GraphJob[]) => (await started.promise).enqueueGraph(jobs)
+    ? async (jobs: readonly GraphJob[]) => (await started.promise).enqueue('graph', jobs)
     : undefined;
   const enqueueEnrichment = deps.enrichment
-    ? async (jobs: readonly EnrichmentJob[]) => (await started.promise).enqueueEnrichment(jobs)
+    ? async (jobs: readonly EnrichmentJob[]) => (await started.promise).enqueue('enrichment', jobs)
     : undefined;
   const handleFile = createFileHandler({
     db,
@@ -127,7 +140,6 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       createEnrichmentHandler({
         db,
         enricher: deps.enrichment.enricher,
-        defer: async (job, delayMs) => (await started.promise).deferEnrichment(job, delayMs),
         log: log.child({ stage: 'enrichment' }),
         onResult: (status) => deps.metrics?.enrichmentResults.inc({ status }),
       }),
@@ -175,14 +187,9 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       scan: notifying((request, enqueue) =>
         handleScan({ db, progress, log, enqueue, catchUpAnalysis }, request),
       ),
-      file: notifying(handleFile),
-      gaveUp: notifying(async (job, reason) => {
-        await db.transaction(async (tx) => {
-          await recordError(tx, job.jobId, job.path, 'ingest', reason);
-          await settleFile(tx, job.jobId, job.path, 'failed');
-        });
-        const counters = await finishIfDone(db, job.jobId);
-        if (counters) progress.publish(counters);
+      files: stage({
+        handle: handleFile,
+        gaveUp: (job, reason, error) => recordFileGivenUp({ db, progress }, job, reason, error),
       }),
     },
     {

@@ -9,7 +9,7 @@ import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
 import { generateFixtures, type FixtureSet } from '@tonegraph/fixtures';
 import { createLogger } from '@tonegraph/logger';
 import { freePort, isolation, testServices } from '@tonegraph/testing';
-import { queueNames } from '../src/queue/topology.ts';
+import { queueNames } from '@tonegraph/queues';
 import { startIngest, type Ingest } from '../src/service.ts';
 
 const CLI = path.join(import.meta.dirname, '../src/cli/index.ts');

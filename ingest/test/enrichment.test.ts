@@ -14,7 +14,7 @@ import { fakeJpeg, fakeMbid, fakeRecording, startFakes, type Fakes } from '@tone
 import { generateFixtures, type FixtureSet } from '@tonegraph/fixtures';
 import type { AddressInfo } from 'node:net';
 import { createServer } from '@tonegraph/catalog';
-import { createEnrichmentPublisher, createScanPublisher } from '@tonegraph/catalog/queue';
+import { createEnrichmentPublisher, createScanPublisher } from '@tonegraph/queues';
 import { createLogger } from '@tonegraph/logger';
 import { eventually, isolation, testServices } from '@tonegraph/testing';
 import { startHarness, type IngestHarness } from './harness.ts';
@@ -172,7 +172,7 @@ test('an import links matched tracks to MusicBrainz and stores their albums’ c
   const albumRows = rows.filter((r) => r.album_id === album);
   await h.database
     .sql`update tracks set enrichment_status = null, enriched_at = null where album_id = ${album}`;
-  const enrichment = createEnrichmentPublisher(testServices().AMQP_URL, h.names.enrichment);
+  const enrichment = createEnrichmentPublisher(testServices().AMQP_URL, h.names);
   const scans = createScanPublisher(testServices().AMQP_URL, h.names.scans);
   const catalog = await createServer({
     database: h.database,

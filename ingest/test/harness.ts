@@ -5,7 +5,7 @@ import { createDb, type Database } from '@tonegraph/catalog/db';
 import { migrateCatalog } from '@tonegraph/catalog/store';
 import { createLogger } from '@tonegraph/logger';
 import { createTestDatabase, isolation, testServices, type TestDatabase } from '@tonegraph/testing';
-import { allQueues, queueNames, type QueueNames } from '../src/queue/topology.ts';
+import { allQueues, queueNames, type QueueNames } from '@tonegraph/queues';
 import { startIngest, type Ingest, type IngestDeps } from '../src/service.ts';
 
 export interface IngestHarness {

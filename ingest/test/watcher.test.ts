@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { watch } from 'chokidar';
-import { createScanPublisher, type ScanPublisher } from '@tonegraph/catalog/queue';
+import { createScanPublisher, type ScanPublisher } from '@tonegraph/queues';
 import { createLogger } from '@tonegraph/logger';
 import { eventually, testServices } from '@tonegraph/testing';
 import { createWatchSupervisor, type WatchSupervisor } from '../src/watcher/index.ts';

@@ -1,11 +1,10 @@
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { createDb } from '@tonegraph/catalog/db';
-import { createScanPublisher } from '@tonegraph/catalog/queue';
+import { allQueues, createScanPublisher, queueNames } from '@tonegraph/queues';
 import { requestScan } from '@tonegraph/catalog/store';
 import { createLogger } from '@tonegraph/logger';
 import { loadIngestConfig } from '../config.ts';
-import { queueNames } from '../queue/topology.ts';
 import { startIngest } from '../service.ts';
 
 export interface EmbeddedImport {
@@ -56,7 +55,7 @@ export async function startEmbeddedImport(
         await publisher.close();
         const conn = await amqp.connect(config.AMQP_URL);
         const channel = await conn.createChannel();
-        for (const q of [names.files, names.retry, names.dead, names.scans]) await channel.deleteQueue(q);
+        for (const q of allQueues(names)) await channel.deleteQueue(q);
         await conn.close();
         redis.disconnect();
         await database.close();

@@ -4,6 +4,7 @@ import type { AnalysisStore, TrackRef } from '@tonegraph/analysis/store';
 import type { Db } from '@tonegraph/catalog/db';
 import type { GraphSync } from '@tonegraph/library-graph/sync';
 import type { Logger } from '@tonegraph/logger';
+import { UnrecoverableJobError, type AnalysisJob } from '@tonegraph/queues';
 import { analysisCompletedChannel, type AnalysisCompletedEvent } from '@tonegraph/topics';
 import {
   finishIfDone,
@@ -15,7 +16,6 @@ import {
 import { createBatcher } from './batcher.ts';
 import type { ProgressPublisher } from '../progress.ts';
 import { graphFeatures } from './graph.ts';
-import type { AnalysisJob } from '../queue/topology.ts';
 
 export interface AnalysisDeps {
   readonly db: Db;
@@ -42,8 +42,9 @@ export interface AnalysisHandler {
  * The analysis stage: links the track to its content's analysis, analysing
  * the audio in the worker pool only when no analysis of that content (at
  * this analyser version) exists yet, then settles the file in the job's
- * ledger. Undecodable audio is an ImportError (stage `analysis`); anything
- * else is thrown for a retry. Idempotent: a redelivery re-links and
+ * ledger. Undecodable audio is given up at once (an
+ * `UnrecoverableJobError`) and `gaveUp` records it as an ImportError (stage
+ * `analysis`); anything else is thrown for a retry. Idempotent: a redelivery re-links and
  * settles nothing twice.
  */
 export function createAnalysisHandler(deps: AnalysisDeps): AnalysisHandler {
@@ -117,11 +118,10 @@ export function createAnalysisHandler(deps: AnalysisDeps): AnalysisHandler {
         try {
           analysis = await deps.pool.analyze(job.path);
         } catch (error) {
+          // Undecodable audio fails alike every time: given up at once, and recorded by `gaveUp`.
           if (!isPermanentAnalysisError(error)) throw error;
           const reason = error instanceof Error ? error.message : String(error);
-          log.info({ jobId: job.jobId, path: job.path, reason }, 'audio not analysable');
-          await fail(job, reason);
-          return;
+          throw new UnrecoverableJobError(reason, { cause: error });
         }
         const { completed } = await store.saveAnalysis(job.contentHash, analysis);
         if (deps.graph && completed.length > 0) {

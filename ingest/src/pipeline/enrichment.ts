@@ -10,7 +10,7 @@ import {
 } from '@tonegraph/catalog/store';
 import type { EnrichInput, EnrichResult } from '@tonegraph/enrichment';
 import type { Logger } from '@tonegraph/logger';
-import type { EnrichmentJob } from '../queue/topology.ts';
+import { DeferJobError, type EnrichmentJob } from '@tonegraph/queues';
 
 /** What the stage needs of `@tonegraph/enrichment`'s enricher (a fake in unit tests). */
 export interface TrackEnricher {
@@ -20,8 +20,6 @@ export interface TrackEnricher {
 export interface EnrichmentDeps {
   readonly db: Db;
   readonly enricher: TrackEnricher;
-  /** Parks a deferred job on the delayed queue for `delayMs`. */
-  readonly defer: (job: EnrichmentJob, delayMs: number) => Promise<void>;
   readonly log: Logger;
   /** Called with each outcome, for metrics. */
   readonly onResult?: (status: EnrichResult['status']) => void;
@@ -100,8 +98,9 @@ function outcomeOf(result: EnrichResult): EnrichmentOutcome {
  * candidates; on a match its recording MBID, canonical title and artist
  * credit, and its album's release MBID, canonical title and cover. A
  * `deferred` outcome (a host down, rate-limited or its breaker open) is
- * recorded as such and the job parked on the delayed queue for the
- * enricher's `retryAfterMs`: it never fails and never holds an import job.
+ * recorded as such, then a `DeferJobError` has the worker park the job on
+ * the delayed queue for the enricher's `retryAfterMs`: it never fails and
+ * never holds an import job.
  * Idempotent: a redelivery enriches again (MusicBrainz answers are cached).
  */
 export function createEnrichmentHandler(deps: EnrichmentDeps): EnrichmentHandler {
@@ -120,7 +119,11 @@ export function createEnrichmentHandler(deps: EnrichmentDeps): EnrichmentHandler
           { trackId: job.trackId, path: job.path, delayMs: delay, ...result.deferred },
           'enrichment deferred',
         );
-        await deps.defer({ ...job, deferrals: (job.deferrals ?? 0) + 1 }, delay);
+        // The worker parks the job on the delayed queue for `delay`.
+        throw new DeferJobError(
+          delay,
+          `enrichment deferred: ${result.deferred?.reason ?? 'host unavailable'}`,
+        );
       }
     },
     async gaveUp(job, reason) {

@@ -15,7 +15,7 @@ import { PermanentFileError } from '../errors.ts';
 import { createReadBuffers, type ReadBuffers } from '../metadata/read-buffers.ts';
 import { readAudioFile } from '../metadata/read-file.ts';
 import type { ProgressPublisher } from '../progress.ts';
-import type { AnalysisJob, EnrichmentJob, FileJob, GraphJob } from '../queue/topology.ts';
+import type { AnalysisJob, EnrichmentJob, FileJob, GraphJob } from '@tonegraph/queues';
 import { createBatcher } from './batcher.ts';
 
 export interface FileDeps {
@@ -128,37 +128,44 @@ export function createFileHandler(deps: FileDeps): (job: FileJob) => Promise<voi
 
   /**
    * Reads the file and commits its track, or deletes it, settling the file
-   * in the job's ledger in the same transaction. A bad file is recorded as
-   * an ImportError; anything else is thrown for a retry.
+   * in the job's ledger in the same transaction. A bad file throws a
+   * `PermanentFileError`, which the worker gives up at once (see
+   * {@link recordFileGivenUp}); anything else is thrown for a retry.
    */
   return async function handleFile(job: FileJob): Promise<void> {
-    try {
-      if (job.action === 'delete') {
-        const removed = await db.transaction(async (tx) => {
-          const ids = await deleteTracks(tx, job.libraryId, [job.path]);
-          await settleFile(tx, job.jobId, job.path, 'done');
-          return ids;
-        });
-        await removeFromGraph(deps, job, removed);
-        await reportProgress([job.jobId]);
-        return;
-      }
-      const facts = await readFile(deps, buffers, job);
-      if (facts) await commits.add({ job, facts });
-      else await reportProgress([job.jobId]);
-    } catch (error) {
-      if (!(error instanceof PermanentFileError)) throw error;
-      deps.log.info(
-        { jobId: job.jobId, path: job.path, stage: error.stage, reason: error.message },
-        'file not importable',
-      );
-      await db.transaction(async (tx) => {
-        await recordError(tx, job.jobId, job.path, error.stage, error.message);
-        await settleFile(tx, job.jobId, job.path, 'failed');
+    if (job.action === 'delete') {
+      const removed = await db.transaction(async (tx) => {
+        const ids = await deleteTracks(tx, job.libraryId, [job.path]);
+        await settleFile(tx, job.jobId, job.path, 'done');
+        return ids;
       });
+      await removeFromGraph(deps, job, removed);
       await reportProgress([job.jobId]);
+      return;
     }
+    const facts = await readFile(deps, buffers, job);
+    if (facts) await commits.add({ job, facts });
+    else await reportProgress([job.jobId]);
   };
+}
+
+/**
+ * The file stage's `gaveUp`: records the file as an ImportError (of the step
+ * that found a bad file, else of `ingest`) and settles it as failed.
+ */
+export async function recordFileGivenUp(
+  deps: Pick<FileDeps, 'db' | 'progress'>,
+  job: FileJob,
+  reason: string,
+  error: unknown,
+): Promise<void> {
+  const where = error instanceof PermanentFileError ? error.stage : 'ingest';
+  await deps.db.transaction(async (tx) => {
+    await recordError(tx, job.jobId, job.path, where, reason);
+    await settleFile(tx, job.jobId, job.path, 'failed');
+  });
+  const counters = await finishIfDone(deps.db, job.jobId);
+  if (counters) deps.progress.publish(counters);
 }
 
 /**

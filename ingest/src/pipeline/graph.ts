@@ -3,7 +3,7 @@ import type { Db } from '@tonegraph/catalog/db';
 import { loadCreditedTracks, type CreditedTrack } from '@tonegraph/catalog/store';
 import type { AnalysisFeatures, CreditRole, GraphSync, TrackGraphInput } from '@tonegraph/library-graph/sync';
 import type { Logger } from '@tonegraph/logger';
-import type { GraphJob } from '../queue/topology.ts';
+import type { GraphJob } from '@tonegraph/queues';
 
 export interface GraphDeps {
   readonly db: Db;

@@ -11,7 +11,7 @@ import {
 } from '@tonegraph/catalog/store';
 import type { Logger } from '@tonegraph/logger';
 import type { ProgressPublisher } from '../progress.ts';
-import type { FileJob, ScanRequest } from '../queue/topology.ts';
+import type { FileJob, ScanRequest } from '@tonegraph/queues';
 import { LibraryOfflineError, reconcile } from '../scanner/reconcile.ts';
 import { MAX_PATH_BYTES, REPORTABLE, type SkipReason } from '../scanner/walk.ts';
 

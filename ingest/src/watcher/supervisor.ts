@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import type { Db } from '@tonegraph/catalog/db';
-import type { ScanPublisher } from '@tonegraph/catalog/queue';
+import type { ScanPublisher } from '@tonegraph/queues';
 import {
   hasActiveScan,
   listLibraryRoots,

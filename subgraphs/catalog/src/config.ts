@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, loadConfig, servicesSchema } from '@tonegraph/config';
+import { DEFAULT_QUEUE_PREFIX, DEFAULT_SCAN_QUEUE } from '@tonegraph/queues';
 
 const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_URL: true }).extend({
   PORT: env.port(4001),
@@ -12,9 +13,9 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   /** Folders under which libraries may be added (comma-separated absolute paths). */
   LIBRARY_ALLOWED_ROOTS: env.list().default([]),
   /** Durable queue that carries scan requests to the ingest workers. */
-  SCAN_QUEUE: z.string().default('tonegraph.scan-requests'),
-  /** Ingest's enrichment queue (`<QUEUE_PREFIX>.enrichment`), where `enrichTracks` re-queues tracks. */
-  ENRICHMENT_QUEUE: z.string().default('tonegraph.enrichment'),
+  SCAN_QUEUE: z.string().default(DEFAULT_SCAN_QUEUE),
+  /** Ingest's queue prefix (the same variable): `enrichTracks` re-queues tracks on `<QUEUE_PREFIX>.enrichment`. */
+  QUEUE_PREFIX: z.string().default(DEFAULT_QUEUE_PREFIX),
   /** Base of `Album.coverArt` URLs: the gateway's cover route (absolute, or relative to the gateway). */
   COVER_BASE_URL: z.string().default('/covers'),
   /** Prefix of the Redis channels ingest publishes progress on. */

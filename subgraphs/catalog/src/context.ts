@@ -2,7 +2,7 @@ import type { PubSubEngine } from 'graphql-subscriptions';
 import type { Logger } from '@tonegraph/logger';
 import type { Database } from './db/client.ts';
 import type { Loaders } from './loaders.ts';
-import type { EnrichmentPublisher, ScanPublisher } from './queue.ts';
+import type { EnrichmentPublisher, ScanPublisher } from '@tonegraph/queues';
 
 /** What every resolver of one request sees. */
 export interface Context {

@@ -4,7 +4,7 @@ import { createLogger } from '@tonegraph/logger';
 import { listen } from '@tonegraph/subgraph-server';
 import { loadCatalogConfig } from './config.ts';
 import { createDb } from './db/client.ts';
-import { createEnrichmentPublisher, createScanPublisher } from './queue.ts';
+import { createEnrichmentPublisher, createScanPublisher, queueNames } from '@tonegraph/queues';
 import { createServer } from './server.ts';
 import { migrateCatalog } from './store/migrate.ts';
 
@@ -18,9 +18,10 @@ lifecycle.defer('database', () => database.close());
 // This subgraph owns the schema; ingest migrates at its start too, under the same lock.
 await migrateCatalog(database, { log });
 
-const publisher = createScanPublisher(config.AMQP_URL, config.SCAN_QUEUE);
+const queues = queueNames(config.QUEUE_PREFIX, config.SCAN_QUEUE);
+const publisher = createScanPublisher(config.AMQP_URL, queues.scans);
 lifecycle.defer('scan publisher', () => publisher.close());
-const enrichment = createEnrichmentPublisher(config.AMQP_URL, config.ENRICHMENT_QUEUE);
+const enrichment = createEnrichmentPublisher(config.AMQP_URL, queues);
 lifecycle.defer('enrichment publisher', () => enrichment.close());
 
 // Opens two connections to REDIS_URL: one in subscriber mode cannot publish.

@@ -7,7 +7,7 @@ import type { Database } from './db/client.ts';
 import * as dbSchema from './db/schema.ts';
 import { mountExport } from './export.ts';
 import { createLoaders } from './loaders.ts';
-import type { EnrichmentPublisher, ScanPublisher } from './queue.ts';
+import type { EnrichmentPublisher, ScanPublisher } from '@tonegraph/queues';
 import { resolvers } from './resolvers/index.ts';
 
 const sdlFile = new URL('../../../schema/catalog.graphql', import.meta.url);

@@ -26,7 +26,7 @@ import {
 import { createDb, type Database } from '../src/db/client.ts';
 import { migrateCatalog } from '../src/store/migrate.ts';
 import { EXPORT_TRACKS_PATH, mountExport } from '../src/export.ts';
-import { createScanPublisher, type ScanPublisher } from '../src/queue.ts';
+import { createScanPublisher, type ScanPublisher } from '@tonegraph/queues';
 import { seedCatalog } from '../src/seed.ts';
 import { createServer, type CatalogServer } from '../src/server.ts';
 

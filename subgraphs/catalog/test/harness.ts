@@ -3,7 +3,7 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { createLogger } from '@tonegraph/logger';
 import { createTestDatabase, isolation, testServices } from '@tonegraph/testing';
 import { createDb, type Database } from '../src/db/client.ts';
-import { createScanPublisher } from '../src/queue.ts';
+import { createScanPublisher } from '@tonegraph/queues';
 import { createServer } from '../src/server.ts';
 import { migrateCatalog } from '../src/store/migrate.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import amqp from 'amqplib';
 import { isolation, testServices } from '@tonegraph/testing';
-import { createScanPublisher, type ScanRequest } from '../src/queue.ts';
+import { createScanPublisher, type ScanRequest } from '@tonegraph/queues';
 import {
   failJob,
   findLibrary,

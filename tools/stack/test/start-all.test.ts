@@ -19,7 +19,7 @@ import {
   testServices,
   type TestDatabase,
 } from '@tonegraph/testing';
-import { allQueues, queueNames } from '../../../ingest/src/queue/topology.ts';
+import { allQueues, queueNames } from '@tonegraph/queues';
 
 const startAll = path.join(import.meta.dirname, '..', 'src', 'start-all.ts');
 const services = testServices();

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { importJobs, type ImportJobRow } from '../db/schema.ts';
-import type { ScanPublisher } from '../queue.ts';
+import type { ScanPublisher } from '@tonegraph/queues';
 
 /** The broker refused a scan request: the job it was for is FAILED. */
 export class ScanNotQueuedError extends Error {
