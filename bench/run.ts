@@ -5,6 +5,7 @@ const benches: Record<string, string> = {
   catalog: 'bench/catalog-latency.ts',
   ingest: 'bench/ingest.ts',
   analysis: 'bench/analysis.ts',
+  accuracy: 'bench/accuracy.ts',
   gateway: 'bench/gateway.ts',
   subscriptions: 'bench/subscriptions.ts',
   enrichment: 'bench/enrichment.ts',

@@ -11,7 +11,7 @@ import type { TrackAnalysis } from './types.ts';
 export const MIN_SAMPLE_RATE = 8000;
 
 /** Bumped whenever a change to the analysers changes their results (stored with each analysis). */
-export const ANALYZER_VERSION = '1.0.0';
+export const ANALYZER_VERSION = '1.1.0';
 
 export interface PcmFormat {
   readonly sampleRate: number;

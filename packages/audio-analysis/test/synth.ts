@@ -77,3 +77,45 @@ export function toChannels(mono: Float32Array, channels: number): Float32Array {
   for (let i = 0; i < mono.length; i++) for (let c = 0; c < channels; c++) out[i * channels + c] = mono[i]!;
   return out;
 }
+
+/** Drum voices of `groove`, by name: where in the bar (in beats of 4) each one hits. */
+export interface GrooveVoices {
+  readonly kick?: readonly number[];
+  readonly snare?: readonly number[];
+  /** A short, quiet high noise tick. */
+  readonly hat?: readonly number[];
+}
+
+/**
+ * A one-bar drum loop at `bpm` (the tempo it is written at), repeated for
+ * `seconds` over a -40 dB noise floor: a decaying kick thump, a snare noise
+ * burst and quiet high hi-hat ticks at the given positions.
+ */
+export function groove(bpm: number, seconds: number, rate: number, voices: GrooveVoices): Float32Array {
+  const out = new Float32Array(Math.round(seconds * rate));
+  const rnd = random(bpm);
+  for (let i = 0; i < out.length; i++) out[i] = 0.01 * (rnd() * 2 - 1);
+  const beat = (60 / bpm) * rate;
+  const hit = (start: number, voice: (t: number) => number) => {
+    for (let i = 0; i < 0.25 * rate && start + i < out.length; i++) out[start + i]! += voice(i / rate);
+  };
+  for (let bar = 0; bar * 4 * beat < out.length; bar++) {
+    const at = (b: number) => Math.round((bar * 4 + b) * beat);
+    for (const b of voices.kick ?? [])
+      hit(
+        at(b),
+        (t) => 0.6 * Math.exp(-t / 0.06) * Math.sin(2 * Math.PI * (55 + 60 * Math.exp(-t / 0.02)) * t),
+      );
+    for (const b of voices.snare ?? []) hit(at(b), (t) => 0.35 * Math.exp(-t / 0.04) * (rnd() * 2 - 1));
+    // Differenced noise: mostly high frequencies, like a closed hi-hat.
+    let last = 0;
+    for (const b of voices.hat ?? [])
+      hit(at(b), (t) => {
+        const n = rnd() * 2 - 1;
+        const v = 0.12 * Math.exp(-t / 0.01) * (n - last);
+        last = n;
+        return v;
+      });
+  }
+  return out;
+}

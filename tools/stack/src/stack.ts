@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { config } from './config.ts';
+import { installPackages } from './debian-packages.ts';
 import { buildDecoder, decoderBuildPackages } from './decoder.ts';
 import { exists, which } from './fs-util.ts';
-import { isAlive, run, StackError, waitFor } from './proc.ts';
+import { isAlive, StackError, waitFor } from './proc.ts';
 import { say, step } from './progress.ts';
 import type { Service } from './service.ts';
 import { services } from './services/index.ts';
@@ -42,19 +43,6 @@ export async function statusOf(service: Service): Promise<Status> {
   if (!(await isAlive(pid))) return { service, url, state: 'stopped' };
   const result = await ping(service, url);
   return { service, url, pid, state: result.version ? 'healthy' : 'unhealthy', ...result };
-}
-
-async function installPackages(packages: readonly string[]): Promise<void> {
-  if (packages.length === 0) return;
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (args: string[]) =>
-    sudo.length ? run('sudo', ['-E', 'apt-get', ...args], { env }) : run('apt-get', args, { env });
-  const count = `${packages.length} Debian package${packages.length === 1 ? '' : 's'}`;
-  await step(`installing ${count} (${packages.join(' ')})`, `installed ${count}`, async () => {
-    await apt(['update', '-qq']);
-    await apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
-  });
 }
 
 async function ensureRunning(service: Service): Promise<void> {
