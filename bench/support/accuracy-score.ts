@@ -36,8 +36,8 @@ export function keyScore(guess: KeyGuess | null, truth: KeyGuess): number {
 export interface Estimate {
   readonly bpm: number | null;
   readonly key: KeyGuess | null;
-  readonly tempoConfidence?: number;
-  readonly keyConfidence?: number;
+  readonly tempoConfidence?: number | undefined;
+  readonly keyConfidence?: number | undefined;
 }
 
 export interface Truth {
