@@ -1,16 +1,8 @@
 // Synthetic test signals, generated in code so their tempo and key are known exactly.
 
-/** A seeded PRNG (mulberry32): the same "noise" on every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '@tonegraph/fixtures/random';
+
+export { random };
 
 /**
  * A drum pattern at `bpm`: a kick (decaying 55 Hz thump) on every beat, a
