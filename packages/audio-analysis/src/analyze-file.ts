@@ -16,7 +16,7 @@ export interface AnalyzeFileOptions {
   readonly maxFileBytes?: number | undefined;
   /** Longer audio is rejected (from the headers, and again while decoding); default none. */
   readonly maxDurationSeconds?: number | undefined;
-  /** Tempo search range; default 70–180 BPM. */
+  /** Tempo search range; default 50–220 BPM. */
   readonly tempo?: TempoOptions | undefined;
   /** Decoder to use; default `hybridDecoder` (direct PCM, WASM for short files, else ffmpeg). */
   readonly decoder?: Decoder | undefined;

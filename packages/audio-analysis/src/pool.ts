@@ -23,7 +23,7 @@ export interface AnalysisPoolOptions {
   readonly maxDurationSeconds?: number;
   /** Per-worker V8 limits; a worker exceeding them dies and its task rejects with AnalysisWorkerError. */
   readonly resourceLimits?: { readonly maxOldGenerationSizeMb?: number };
-  /** Tempo search range; default 70–180 BPM. */
+  /** Tempo search range; default 50–220 BPM. */
   readonly tempo?: TempoOptions;
   /**
    * `hybrid` reads WAV/AIFF directly and sends everything else to the thread's long-lived
