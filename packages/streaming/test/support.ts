@@ -14,7 +14,7 @@ import {
   type StreamRequest,
   type Streamer,
   type TrackFile,
-} from '../src/index.ts';
+} from '@tonegraph/streaming';
 
 const execFileAsync = promisify(execFile);
 export const log = createLogger({ service: 'streaming-test', level: 'silent' });
