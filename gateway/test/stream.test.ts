@@ -8,6 +8,7 @@
 // client leaves.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,7 +59,7 @@ const ids: Record<'flac' | 'wav' | 'mp3' | 'long' | 'linkOut' | 'gone', string> 
 };
 let flacBytes: Buffer;
 
-const listen = async (server: import('node:http').Server) => {
+const listen = async (server: Server) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 };
