@@ -13,23 +13,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { RedisPubSub } from 'graphql-redis-subscriptions';
-import { createServer as createCatalog, type CatalogServer } from '@tonegraph/catalog';
-import { createDb, type Database } from '@tonegraph/catalog/db';
-import { migrateCatalog } from '@tonegraph/catalog/store';
+import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
 import { generateFixtures } from '@tonegraph/fixtures';
 import { createLogger } from '@tonegraph/logger';
-import { createScanPublisher, type ScanPublisher } from '@tonegraph/queues';
 import { supergraphFile } from '@tonegraph/schema-tools';
 import { signStreamPath } from '@tonegraph/streaming';
 import { ffmpeg, ffmpegChildren, fetchRaw, open, probe } from '@tonegraph/streaming/test-support';
-import {
-  createTestDatabase,
-  eventually,
-  isolation,
-  testServices,
-  type TestDatabase,
-} from '@tonegraph/testing';
+import { eventually } from '@tonegraph/testing';
 import { parseApiKeys } from '../src/auth/index.ts';
 import { createServer, type Gateway } from '../src/server.ts';
 
@@ -41,11 +31,7 @@ const reader = { authorization: `Bearer ${READ_KEY}` };
 const log = createLogger({ service: 'gateway-stream-test', level: 'silent' });
 
 let dir: string;
-let testDb: TestDatabase;
-let database: Database;
-let publisher: ScanPublisher;
-let pubsub: RedisPubSub;
-let catalog: CatalogServer;
+let catalog: Harness;
 let gateway: Gateway;
 let url: string;
 /** Track ids by what their file is. */
@@ -81,17 +67,19 @@ before(async () => {
     path.join(root, 'long.flac'),
   ]);
 
-  testDb = await createTestDatabase(testServices().DATABASE_URL);
-  database = createDb(testDb.url, { poolSize: 4 });
-  await migrateCatalog(database);
-  const [library] = await database.sql<{ id: string }[]>`
+  catalog = await startCatalog({
+    subgraphSecret: SUBGRAPH_SECRET,
+    streamUrls: { secret: STREAM_SECRET, ttlSeconds: 600 },
+  });
+  const { sql } = catalog.database;
+  const [library] = await sql<{ id: string }[]>`
     insert into libraries (name, path) values ('Streamed', ${root}) returning id`;
   const add = async (file: string, format: string, bitrate: number | null) => {
     const size = await stat(file).then(
       (s) => s.size,
       () => 1,
     );
-    const [row] = await database.sql<{ id: string }[]>`
+    const [row] = await sql<{ id: string }[]>`
       insert into tracks (library_id, title, file_path, file_size, format, bitrate, duration)
       values (${library!.id}, ${path.basename(file)}, ${file}, ${size}, ${format}, ${bitrate}, 6)
       returning id`;
@@ -106,23 +94,10 @@ before(async () => {
   ids.gone = await add(path.join(root, 'deleted.flac'), 'flac', 900_000);
   flacBytes = await readFile(fixture('flac'));
 
-  publisher = createScanPublisher(testServices().AMQP_URL, isolation().queue('scan'), 2000);
-  pubsub = new RedisPubSub({ connection: testServices().REDIS_URL });
-  catalog = await createCatalog({
-    database,
-    publisher,
-    allowedRoots: [],
-    log,
-    pubsub,
-    redisPrefix: isolation().redisPrefix,
-    subgraphSecret: SUBGRAPH_SECRET,
-    streamUrls: { secret: STREAM_SECRET, ttlSeconds: 600 },
-  });
-  const catalogUrl = await listen(catalog.httpServer);
   gateway = createServer({
     supergraphSdl: await readFile(supergraphFile, 'utf8'),
     // Only the catalog answers; the other subgraphs are never asked here.
-    subgraphUrls: { catalog: `${catalogUrl}/graphql` },
+    subgraphUrls: { catalog: catalog.url },
     subgraphSecret: SUBGRAPH_SECRET,
     subgraphTimeoutMs: 5000,
     development: false,
@@ -136,11 +111,7 @@ before(async () => {
 
 after(async () => {
   await gateway?.stop();
-  await catalog?.stop();
-  await pubsub?.close();
-  await publisher?.close();
-  await database?.close();
-  await testDb?.drop();
+  await catalog?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
