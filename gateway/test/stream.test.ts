@@ -18,7 +18,7 @@ import { generateFixtures } from '@tonegraph/fixtures';
 import { createLogger } from '@tonegraph/logger';
 import { supergraphFile } from '@tonegraph/schema-tools';
 import { signStreamPath } from '@tonegraph/streaming';
-import { ffmpeg, ffmpegChildren, fetchRaw, open, probe } from '@tonegraph/streaming/test-support';
+import { ffmpegChildren, fetchRaw, open, probe, writeLongFlac } from '@tonegraph/streaming/test-support';
 import { eventually } from '@tonegraph/testing';
 import { parseApiKeys } from '../src/auth/index.ts';
 import { createServer, type Gateway } from '../src/server.ts';
@@ -57,15 +57,7 @@ before(async () => {
   await mkdir(path.join(dir, 'outside'));
   await writeFile(path.join(dir, 'outside', 'secret.flac'), 'not for streaming');
   await symlink(path.join(dir, 'outside', 'secret.flac'), path.join(root, 'link-out.flac'));
-  await ffmpeg([
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=330:sample_rate=44100:duration=600',
-    '-c:a',
-    'flac',
-    path.join(root, 'long.flac'),
-  ]);
+  await writeLongFlac(path.join(root, 'long.flac'), 600);
 
   catalog = await startCatalog({
     subgraphSecret: SUBGRAPH_SECRET,
