@@ -1,0 +1,48 @@
+/**
+ * Why a stream did not play, in words: an `<audio>` element reports only a
+ * MediaError code, so the gateway is asked once more (HEAD, no body, no
+ * transcode started) for the HTTP status behind it.
+ */
+
+/** What to do next: nothing, ask for a fresh URL, or ask for a transcode instead of the original. */
+export type Retry = 'none' | 'renew' | 'transcode';
+
+export async function explainStreamError(
+  url: string,
+  error: MediaError | null,
+): Promise<{ message: string; retry: Retry }> {
+  let response: Response | undefined;
+  try {
+    response = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(10_000) });
+  } catch {
+    return { message: 'the gateway cannot be reached.', retry: 'none' };
+  }
+  switch (response.status) {
+    case 503: {
+      const after = Number(response.headers.get('retry-after'));
+      return {
+        message: `the server is busy: it is transcoding as many streams as it may. Try again ${
+          Number.isFinite(after) && after > 0 ? `in ${after} s` : 'shortly'
+        }.`,
+        retry: 'none',
+      };
+    }
+    case 401:
+    case 403:
+      return { message: 'the stream link was refused (expired or invalid).', retry: 'renew' };
+    case 404:
+      return {
+        message: 'its file is not available (moved, deleted, or its library is offline).',
+        retry: 'none',
+      };
+    default:
+      if (!response.ok) return { message: `the gateway answered HTTP ${response.status}.`, retry: 'none' };
+  }
+  // The gateway serves it: the browser could not play what it got.
+  if (error?.code === MediaError.MEDIA_ERR_NETWORK)
+    return { message: 'the stream broke off (network error).', retry: 'renew' };
+  return {
+    message: `this browser cannot play the stream (${error?.message || `media error ${error?.code ?? '?'}`}).`,
+    retry: 'transcode',
+  };
+}
