@@ -45,6 +45,14 @@ interface Current {
   format: StreamFormat;
   /** Bumped on every new source: late answers for an older one are dropped. */
   readonly generation: number;
+  /** The signed URL as the catalog gave it. */
+  url: string;
+  /**
+   * Where the source starts in the track, seconds: a transcode has no byte
+   * ranges, so seeking in one asks for a new stream from `timeOffset`
+   * (left out of the URL's signature for this) and its time starts at 0.
+   */
+  offset: number;
   /** Whether an expired or refused URL was already replaced once. */
   renewed: boolean;
 }
@@ -60,32 +68,45 @@ const views = new Set<View>();
 let current: Current | undefined;
 let generation = 0;
 
-/** The playing track's length: the media's when it knows it (a live transcode may not), else the catalog's. */
+/** The playing track's length: the original's as the media says, else (a transcode) the catalog's. */
 function length(): number {
-  if (Number.isFinite(audio.duration) && audio.duration > 0) return audio.duration;
+  if (current?.format === 'ORIGINAL' && Number.isFinite(audio.duration) && audio.duration > 0)
+    return audio.duration;
   return current?.track.duration ?? 0;
 }
 
-function fraction(): number {
-  const total = length();
-  return total > 0 ? audio.currentTime / total : 0;
-}
+/** Seconds into the track. */
+const position = (): number => (current?.offset ?? 0) + audio.currentTime;
 
 function redraw(): void {
+  const total = length();
+  const played = total > 0 ? position() / total : 0;
   for (const view of views)
-    drawWaveform(view.canvas, view.peaks, view.trackId === current?.track.id ? fraction() : 0);
+    drawWaveform(view.canvas, view.peaks, view.trackId === current?.track.id ? played : 0);
 }
 
-/** Seeks the playing track to `f` (0…1) of its length. */
-export function seek(f: number): void {
-  const total = length();
-  if (!current || total <= 0) return;
-  audio.currentTime = Math.max(0, Math.min(1, f)) * total;
+/** Moves the playing track to `seconds`: a seek in an original, a new stream from there for a transcode. */
+function seekTo(seconds: number): void {
+  if (!current) return;
+  const at = Math.max(0, Math.min(length() || Infinity, seconds));
+  if (current.format === 'ORIGINAL') audio.currentTime = at;
+  else {
+    current.offset = at;
+    audio.src = withOffset(current.url, at);
+    void resume();
+  }
   redraw();
 }
 
+const withOffset = (url: string, seconds: number): string => {
+  if (seconds <= 0) return url;
+  const u = new URL(url);
+  u.searchParams.set('timeOffset', seconds.toFixed(1));
+  return u.href;
+};
+
 /**
- * Makes `canvas` (drawn from `peaks`) a progress bar of `trackId`: played
+ * Makes `canvas` (drawn from `peaks`) a progress bar of `track`: the played
  * part in another colour while it plays; a click seeks there (or starts the
  * track there). Returns the function that lets it go.
  */
@@ -94,12 +115,12 @@ export function bindWaveform(canvas: HTMLCanvasElement, track: PlayableTrack, pe
   views.add(view);
   const click = (event: MouseEvent) => {
     const box = canvas.getBoundingClientRect();
-    const f = box.width > 0 ? (event.clientX - box.left) / box.width : 0;
-    if (current?.track.id === track.id) seek(f);
+    const f = box.width > 0 ? Math.max(0, Math.min(1, (event.clientX - box.left) / box.width)) : 0;
+    if (current?.track.id === track.id) seekTo(f * length());
     else void play(track, f);
   };
   canvas.addEventListener('click', click);
-  drawWaveform(canvas, peaks, track.id === current?.track.id ? fraction() : 0);
+  redraw();
   return () => {
     views.delete(view);
     canvas.removeEventListener('click', click);
@@ -144,28 +165,30 @@ export async function play(track: PlayableTrack, at = 0): Promise<void> {
   }
   audio.pause();
   const format = streamFormatFor(track.file, (type) => audio.canPlayType(type));
-  current = { track, format, generation: ++generation, renewed: false };
+  current = { track, format, generation: ++generation, url: '', offset: 0, renewed: false };
   await load(current, at * (track.duration ?? 0));
 }
 
+/** Asks for `c`'s stream URL (and the bar's waveform) and plays it from `startAt` seconds. */
 async function load(c: Current, startAt: number): Promise<void> {
   if (!ui) return;
   ui.section.hidden = false;
   ui.title.textContent = c.track.title;
   ui.canvas.setAttribute('aria-label', `Progress of ${c.track.title}`);
   say(
-    c.format === 'ORIGINAL' ? 'Loading…' : `Loading… (${c.track.file.format} as ${c.format.toLowerCase()})`,
+    c.format === 'ORIGINAL'
+      ? 'Loading…'
+      : `Loading… (${c.track.file.format} streamed as ${c.format.toLowerCase()})`,
   );
   emitState();
-  let url: string;
   let peaks: Peaks | null;
   try {
     const { data } = await request<{
       track: { streamUrl: string; analysis: { waveform: Peaks | null } | null } | null;
     }>(STREAM, { id: c.track.id, format: c.format });
     if (c.generation !== generation) return;
-    if (!data.track) throw new RequestError('The track is no longer in the catalog.');
-    url = new URL(data.track.streamUrl, location.href).href;
+    if (!data.track) throw new RequestError('the track is no longer in the catalog.');
+    c.url = new URL(data.track.streamUrl, location.href).href;
     peaks = data.track.analysis?.waveform ?? null;
   } catch (error) {
     if (c.generation !== generation) return;
@@ -174,9 +197,21 @@ async function load(c: Current, startAt: number): Promise<void> {
   }
   ui.unbind();
   ui.unbind = bindWaveform(ui.canvas, c.track, peaks && peaks.min.length > 0 ? peaks : BAND);
-  audio.src = url;
-  if (startAt > 0)
-    audio.addEventListener('loadedmetadata', () => (audio.currentTime = startAt), { once: true });
+  if (c.format === 'ORIGINAL') {
+    c.offset = 0;
+    audio.src = c.url;
+    if (startAt > 0)
+      audio.addEventListener(
+        'loadedmetadata',
+        () => {
+          if (current === c && audio.src === c.url) audio.currentTime = startAt;
+        },
+        { once: true },
+      );
+  } else {
+    c.offset = startAt;
+    audio.src = withOffset(c.url, startAt);
+  }
   await resume();
 }
 
@@ -197,7 +232,7 @@ audio.addEventListener('error', () => {
   const c = current;
   const src = audio.currentSrc || audio.src;
   if (!c || !src) return;
-  const at = audio.currentTime;
+  const at = position();
   void explainStreamError(src, audio.error).then(({ message, retry }) => {
     if (c !== current) return;
     // A URL that expired while paused, or an original this browser turned out not to play: once more.
@@ -219,7 +254,7 @@ function emitState(): void {
   const playing = !audio.paused;
   ui.toggle.textContent = playing ? 'Pause' : 'Play';
   ui.toggle.setAttribute('aria-label', `${playing ? 'Pause' : 'Play'} ${current.track.title}`);
-  ui.time.textContent = `${clock(audio.currentTime)} / ${clock(length() || null)}`;
+  ui.time.textContent = `${clock(position())} / ${clock(length() || null)}`;
   emit('player', { trackId: current.track.id, playing });
 }
 
@@ -229,7 +264,7 @@ audio.addEventListener('playing', () => say(''));
 audio.addEventListener('waiting', () => say('Buffering…'));
 for (const type of ['timeupdate', 'seeked', 'loadedmetadata'] as const)
   audio.addEventListener(type, () => {
-    if (ui) ui.time.textContent = `${clock(audio.currentTime)} / ${clock(length() || null)}`;
+    if (ui) ui.time.textContent = `${clock(position())} / ${clock(length() || null)}`;
     redraw();
   });
 
@@ -241,9 +276,7 @@ export function mountPlayer(section: HTMLElement): void {
       {
         type: 'button',
         'aria-label': label,
-        onclick: () => {
-          if (current) audio.currentTime = Math.max(0, Math.min(length(), audio.currentTime + seconds));
-        },
+        onclick: () => seekTo(position() + seconds),
       },
       seconds < 0 ? '−10 s' : '+10 s',
     );

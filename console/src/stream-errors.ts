@@ -1,7 +1,10 @@
 /**
  * Why a stream did not play, in words: an `<audio>` element reports only a
- * MediaError code, so the gateway is asked once more (HEAD, no body, no
- * transcode started) for the HTTP status behind it.
+ * MediaError code, so the gateway is asked once more for the HTTP status
+ * behind it. A GET, not a HEAD (which describes a transcode without
+ * claiming one of the limited slots, so it never says 503), cut off as soon
+ * as the status is in: an original is asked for one byte, a transcode's
+ * ffmpeg ends when the request goes.
  */
 
 /** What to do next: nothing, ask for a fresh URL, or ask for a transcode instead of the original. */
@@ -11,11 +14,16 @@ export async function explainStreamError(
   url: string,
   error: MediaError | null,
 ): Promise<{ message: string; retry: Retry }> {
-  let response: Response | undefined;
+  let response: Response;
+  const cut = new AbortController();
+  const timer = setTimeout(() => cut.abort(), 10_000);
   try {
-    response = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(10_000) });
+    response = await fetch(url, { headers: { range: 'bytes=0-0' }, signal: cut.signal });
   } catch {
     return { message: 'the gateway cannot be reached.', retry: 'none' };
+  } finally {
+    clearTimeout(timer);
+    cut.abort();
   }
   switch (response.status) {
     case 503: {
@@ -36,7 +44,8 @@ export async function explainStreamError(
         retry: 'none',
       };
     default:
-      if (!response.ok) return { message: `the gateway answered HTTP ${response.status}.`, retry: 'none' };
+      if (!response.ok && response.status !== 416)
+        return { message: `the gateway answered HTTP ${response.status}.`, retry: 'none' };
   }
   // The gateway serves it: the browser could not play what it got.
   if (error?.code === MediaError.MEDIA_ERR_NETWORK)

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { generateLibrary } from '@tonegraph/fixtures/library';
+import { findChromium, noChromium } from '../support/chromium.ts';
 import { startPlatform, type Platform } from '../support/platform.ts';
 import { repoRoot } from '../support/proc.ts';
 
@@ -16,24 +17,8 @@ const resultsDir = path.join(repoRoot, 'e2e', 'results', 'console');
 const FILES = 30;
 const LIBRARY = 'Console e2e';
 
-async function findChromium(): Promise<string | undefined> {
-  for (const candidate of [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (
-      candidate &&
-      (await access(candidate).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return candidate;
-  }
-  return undefined;
-}
-
 const executablePath = await findChromium();
-const skip = executablePath
-  ? false
-  : 'Chromium not found at /usr/bin/chromium or CHROMIUM_PATH (`npm run stack -- up` installs Debian’s chromium)';
+const skip = noChromium(executablePath);
 
 let root: string;
 let platform: Platform;
