@@ -21,7 +21,9 @@ export interface Transcoder {
 type Transcode = Extract<StreamPlan, { kind: 'transcode' }>;
 
 const OUTPUT: Readonly<Record<TranscodeFormat, { type: string; args: readonly string[] }>> = {
-  opus: { type: 'audio/ogg', args: ['-c:a', 'libopus', '-f', 'ogg'] },
+  // Constrained VBR: unconstrained, Opus spends half as much again on busy passages, and a player on a
+  // capped connection asked for a bitrate, not an average.
+  opus: { type: 'audio/ogg', args: ['-c:a', 'libopus', '-vbr', 'constrained', '-f', 'ogg'] },
   // No Xing header: it is written last, by seeking back, which a pipe cannot do.
   mp3: { type: 'audio/mpeg', args: ['-c:a', 'libmp3lame', '-write_xing', '0', '-f', 'mp3'] },
 };
