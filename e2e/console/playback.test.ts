@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { generateFixtures } from '@tonegraph/fixtures';
+import { eventually } from '@tonegraph/testing';
 import { findChromium, noChromium } from '../support/chromium.ts';
 import { gql } from '../support/graphql.ts';
 import { importLibrary } from '../support/library-import.ts';
@@ -111,6 +112,11 @@ after(
   { timeout: 120_000 },
 );
 
+/** The track list, the player bar and a track's detail: regions of the page. */
+const list = () => page.getByRole('region', { name: 'Tracks' });
+const player = () => page.getByRole('region', { name: 'Player' });
+const detail = (title: string) => page.getByRole('region', { name: title });
+
 async function search(text: string) {
   await page.getByLabel('Search tracks').fill(text);
   await page.getByRole('button', { name: 'Search', exact: true }).click();
@@ -122,9 +128,10 @@ test(
   { skip, timeout: 120_000 },
   async () => {
     await search(FLAC);
-    await page.getByRole('button', { name: `Play ${FLAC}`, exact: true }).click();
-    const player = page.getByRole('region', { name: 'Player' });
-    await player.getByText(FLAC, { exact: true }).waitFor();
+    await list()
+      .getByRole('button', { name: `Play ${FLAC}`, exact: true })
+      .click();
+    await player().getByText(FLAC, { exact: true }).waitFor();
     const first = await playedPast(0.5);
     const later = await playedPast(first + 1);
     assert.ok(later > first, `currentTime advances (${first} → ${later})`);
@@ -133,8 +140,12 @@ test(
     assert.match(state.src, /\/stream\/[0-9a-f-]{36}\?/, 'a signed stream URL of the gateway');
     assert.doesNotMatch(state.src, /format=(opus|mp3)/, 'Chromium plays FLAC: the original is asked for');
     // The list's button now pauses.
-    await page.getByRole('button', { name: `Pause ${FLAC}`, exact: true }).waitFor();
-    await player.getByRole('button', { name: `Pause ${FLAC}` }).waitFor();
+    await list()
+      .getByRole('button', { name: `Pause ${FLAC}`, exact: true })
+      .waitFor();
+    await player()
+      .getByRole('button', { name: `Pause ${FLAC}` })
+      .waitFor();
     await shot('01-playing');
   },
 );
@@ -143,9 +154,8 @@ test(
   'the track’s waveform is its progress bar: a click seeks there',
   { skip, timeout: 120_000 },
   async () => {
-    await page.getByRole('button', { name: FLAC, exact: true }).click();
-    const detail = page.getByRole('region', { name: FLAC });
-    const canvas = detail.getByRole('img', { name: `Waveform of ${FLAC}` });
+    await list().getByRole('button', { name: FLAC, exact: true }).click();
+    const canvas = detail(FLAC).getByRole('img', { name: `Waveform of ${FLAC}` });
     await canvas.waitFor();
     const box = (await canvas.boundingBox())!;
     const before = (await audioState()).currentTime;
@@ -191,16 +201,18 @@ test('a format the browser cannot play streams as Opus', { skip, timeout: 120_00
   const canPlay = await page.evaluate(() => document.createElement('audio').canPlayType('audio/aiff'));
   assert.equal(canPlay, '', 'this Chromium does not play AIFF (the case the fallback is for)');
   await search(AIFF);
-  await page.getByRole('button', { name: `Play ${AIFF}`, exact: true }).click();
-  await page.getByRole('region', { name: 'Player' }).getByText(AIFF, { exact: true }).waitFor();
+  await list()
+    .getByRole('button', { name: `Play ${AIFF}`, exact: true })
+    .click();
+  await player().getByText(AIFF, { exact: true }).waitFor();
   const first = await playedPast(0.5);
   await playedPast(first + 1);
   assert.match((await audioState()).src, /format=opus/);
   await shot('03-transcode');
 
   // A transcode has no byte ranges: a click on its waveform asks for a new stream from there.
-  await page.getByRole('button', { name: AIFF, exact: true }).click();
-  const canvas = page.getByRole('region', { name: AIFF }).getByRole('img', { name: `Waveform of ${AIFF}` });
+  await list().getByRole('button', { name: AIFF, exact: true }).click();
+  const canvas = detail(AIFF).getByRole('img', { name: `Waveform of ${AIFF}` });
   await canvas.waitFor();
   const box = (await canvas.boundingBox())!;
   await canvas.click({ position: { x: box.width * 0.5, y: box.height / 2 } });
@@ -210,7 +222,7 @@ test('a format the browser cannot play streams as Opus', { skip, timeout: 120_00
   const offset = Number(new URL((await audioState()).src).searchParams.get('timeOffset'));
   assert.ok(Math.abs(offset - SECONDS * 0.5) < 1.5, `the stream starts near 50 % (${offset} s)`);
   await playedPast(0.5, 30_000); // the new stream plays, its own time from 0
-  const time = await page.getByRole('region', { name: 'Player' }).locator('.player-time').innerText();
+  const time = await player().locator('.player-time').innerText();
   const shown = /^(\d+):(\d\d) \//.exec(time);
   assert.ok(shown, time);
   assert.ok(
@@ -222,7 +234,9 @@ test('a format the browser cannot play streams as Opus', { skip, timeout: 120_00
 test('every transcode slot taken: the page says the server is busy', { skip, timeout: 120_000 }, async () => {
   // Back to the original, so that pressing AIFF again asks for a new stream.
   await search(FLAC);
-  await page.getByRole('button', { name: `Play ${FLAC}`, exact: true }).click();
+  await list()
+    .getByRole('button', { name: `Play ${FLAC}`, exact: true })
+    .click();
   await playedPast(0.5);
   // Hold the only transcode slot: a long transcode that nobody reads (ffmpeg blocks on its full pipe).
   const { tracks } = await gql<{ tracks: { edges: { node: { title: string; streamUrl: string } }[] } }>(
@@ -231,16 +245,22 @@ test('every transcode slot taken: the page says the server is busy', { skip, tim
   );
   const long = tracks.edges.find((e) => e.node.title === LONG)!.node;
   const held = new AbortController();
-  const holding = await fetch(new URL(long.streamUrl, origin), { signal: held.signal });
-  assert.equal(holding.status, 200);
+  // The page's last transcode (given up when it switched to the FLAC) may take a moment to end.
+  await eventually(
+    async () => {
+      const res = await fetch(new URL(long.streamUrl, origin), { signal: held.signal });
+      if (res.status === 200) return true;
+      await res.body?.cancel();
+      return false;
+    },
+    { timeoutMs: 10_000, intervalMs: 200, what: 'the only transcode slot, free' },
+  );
   try {
     await search(AIFF);
-    await page.getByRole('button', { name: `Play ${AIFF}`, exact: true }).click();
-    await page
-      .getByRole('region', { name: 'Player' })
-      .getByRole('alert')
-      .filter({ hasText: /busy/ })
-      .waitFor({ timeout: 30_000 });
+    await list()
+      .getByRole('button', { name: `Play ${AIFF}`, exact: true })
+      .click();
+    await player().getByRole('alert').filter({ hasText: /busy/ }).waitFor({ timeout: 30_000 });
     await shot('04-busy');
   } finally {
     held.abort();
