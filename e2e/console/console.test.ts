@@ -3,13 +3,13 @@
 // progress bar reach the end through the importProgress subscription, search
 // a track, open it and see its waveform. Screenshots: e2e/results/console/.
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { generateLibrary } from '@tonegraph/fixtures/library';
-import { findChromium, noChromium } from '../support/chromium.ts';
+import { findChromium, noChromium, requireConsoleBuild } from '../support/chromium.ts';
 import { startPlatform, type Platform } from '../support/platform.ts';
 import { repoRoot } from '../support/proc.ts';
 
@@ -38,11 +38,7 @@ before(
   async () => {
     if (skip) return;
     await mkdir(resultsDir, { recursive: true });
-    await access(path.join(repoRoot, 'console', 'dist', 'index.html')).catch(() => {
-      throw new Error(
-        'console/dist is missing: run `npm run build -w console` (npm test does it in pretest)',
-      );
-    });
+    await requireConsoleBuild();
     root = await mkdtemp(path.join(tmpdir(), 'tonegraph-console-'));
     await generateLibrary(path.join(root, 'music'), { files: FILES, perAlbum: 10, parallel: 2 });
     platform = await startPlatform({

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { generateFixtures } from '@tonegraph/fixtures';
 import { eventually } from '@tonegraph/testing';
-import { findChromium, noChromium } from '../support/chromium.ts';
+import { findChromium, noChromium, requireConsoleBuild } from '../support/chromium.ts';
 import { gql } from '../support/graphql.ts';
 import { importLibrary } from '../support/library-import.ts';
 import { startPlatform, type Platform } from '../support/platform.ts';
@@ -67,9 +67,7 @@ before(
   async () => {
     if (skip) return;
     await mkdir(resultsDir, { recursive: true });
-    await access(path.join(repoRoot, 'console', 'dist', 'index.html')).catch(() => {
-      throw new Error('console/dist is missing: run `npm run build -w console`');
-    });
+    await requireConsoleBuild();
     root = await mkdtemp(path.join(tmpdir(), 'tonegraph-playback-'));
     await generateFixtures(path.join(root, 'music'), { durationSeconds: SECONDS });
     await mkdir(path.join(root, 'music', 'Long'));
