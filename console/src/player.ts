@@ -217,6 +217,13 @@ async function load(c: Current, startAt: number): Promise<void> {
 
 async function resume(): Promise<void> {
   const c = current;
+  if (!c) return;
+  // After a failure, play asks for a fresh URL; a transcode that ended from an offset starts over.
+  if (audio.error) return load(c, position());
+  if (audio.ended && c.format !== 'ORIGINAL' && c.offset > 0) {
+    c.offset = 0;
+    audio.src = c.url;
+  }
   try {
     await audio.play();
   } catch (error) {
