@@ -37,6 +37,9 @@ const STREAM = /* GraphQL */ `
   }
 `;
 
+/** How long to wait before asking once more for a transcode the server was too busy for. */
+const WAIT_MS = 1000;
+
 /** A flat band: the bar's progress when the track has no waveform (yet). */
 const BAND: Peaks = { min: [-0.3], max: [0.3] };
 
@@ -53,8 +56,9 @@ interface Current {
    * (left out of the URL's signature for this) and its time starts at 0.
    */
   offset: number;
-  /** Whether an expired or refused URL was already replaced once. */
+  /** Whether an expired or refused URL was already replaced once, and a refused transcode asked for again, since it last played. */
   renewed: boolean;
+  waited: boolean;
 }
 
 interface View {
@@ -165,7 +169,7 @@ export async function play(track: PlayableTrack, at = 0): Promise<void> {
   }
   audio.pause();
   const format = streamFormatFor(track.file, (type) => audio.canPlayType(type));
-  current = { track, format, generation: ++generation, url: '', offset: 0, renewed: false };
+  current = { track, format, generation: ++generation, url: '', offset: 0, renewed: false, waited: false };
   await load(current, at * (track.duration ?? 0));
 }
 
@@ -246,6 +250,12 @@ audio.addEventListener('error', () => {
     if (retry === 'renew' && !c.renewed) {
       c.renewed = true;
       void load(c, at);
+    } else if (retry === 'wait' && !c.waited) {
+      c.waited = true;
+      say('The server is busy; trying again…');
+      setTimeout(() => {
+        if (c === current) void load(c, at);
+      }, WAIT_MS);
     } else if (retry === 'transcode' && c.format === 'ORIGINAL') {
       c.format = 'OPUS';
       void load(c, at);
@@ -267,7 +277,10 @@ function emitState(): void {
 
 for (const type of ['play', 'pause', 'ended', 'durationchange'] as const)
   audio.addEventListener(type, emitState);
-audio.addEventListener('playing', () => say(''));
+audio.addEventListener('playing', () => {
+  say('');
+  if (current) current.renewed = current.waited = false;
+});
 audio.addEventListener('waiting', () => say('Buffering…'));
 for (const type of ['timeupdate', 'seeked', 'loadedmetadata'] as const)
   audio.addEventListener(type, () => {

@@ -7,8 +7,12 @@
  * ffmpeg ends when the request goes.
  */
 
-/** What to do next: nothing, ask for a fresh URL, or ask for a transcode instead of the original. */
-export type Retry = 'none' | 'renew' | 'transcode';
+/**
+ * What to do next: nothing, ask for a fresh URL, ask again in a moment (the
+ * slot may be held by this page's own stream, given up by a seek a moment
+ * ago and not ended yet), or ask for a transcode instead of the original.
+ */
+export type Retry = 'none' | 'renew' | 'wait' | 'transcode';
 
 export async function explainStreamError(
   url: string,
@@ -32,7 +36,7 @@ export async function explainStreamError(
         message: `the server is busy: it is transcoding as many streams as it may. Try again ${
           Number.isFinite(after) && after > 0 ? `in ${after} s` : 'shortly'
         }.`,
-        retry: 'none',
+        retry: 'wait',
       };
     }
     case 401:
