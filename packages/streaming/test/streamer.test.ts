@@ -12,7 +12,15 @@ import { after, before, test } from 'node:test';
 import { generateFixtures, type FixtureSet } from '@tonegraph/fixtures';
 import { eventually } from '@tonegraph/testing';
 import type { TrackFile } from '../src/index.ts';
-import { ffmpeg, ffmpegChildren, fetchRaw, open, probe, startStreamServer, trackFileOf } from './support.ts';
+import {
+  ffmpegChildren,
+  fetchRaw,
+  open,
+  probe,
+  startStreamServer,
+  trackFileOf,
+  writeLongFlac,
+} from './support.ts';
 
 let dir: string;
 let fixtures: FixtureSet;
@@ -29,15 +37,7 @@ before(async () => {
   files.set('mp3', await trackFileOf('mp3', path.join(fixtures.dir, mp3.file), 192_000));
   // Long enough that a transcode still runs, blocked on a full pipe, when the client leaves.
   const long = path.join(dir, 'long.flac');
-  await ffmpeg([
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=44100:duration=900',
-    '-c:a',
-    'flac',
-    long,
-  ]);
+  await writeLongFlac(long, 900);
   files.set('long', await trackFileOf('long', long, 300_000));
   flacBytes = await readFile(files.get('flac')!.path);
   server = await startStreamServer(files, { maxTranscodes: 1 });

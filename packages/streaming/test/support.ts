@@ -14,7 +14,7 @@ import {
   type StreamRequest,
   type Streamer,
   type TrackFile,
-} from '../src/index.ts';
+} from '@tonegraph/streaming';
 
 const execFileAsync = promisify(execFile);
 export const log = createLogger({ service: 'streaming-test', level: 'silent' });
@@ -144,7 +144,18 @@ export async function ffmpegChildren(): Promise<number[]> {
   return pids;
 }
 
-/** Runs ffmpeg to write a test file. */
-export async function ffmpeg(args: readonly string[]): Promise<void> {
-  await execFileAsync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { timeout: 120_000 });
+/**
+ * Writes a FLAC of a sine tone lasting `seconds`: long enough (minutes) that
+ * a transcode of it is still running, blocked on a full pipe, when a client
+ * that stopped reading leaves.
+ */
+export async function writeLongFlac(file: string, seconds: number): Promise<void> {
+  const tone = `sine=frequency=440:sample_rate=44100:duration=${seconds}`;
+  await execFileAsync(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', tone, '-c:a', 'flac', file],
+    {
+      timeout: 120_000,
+    },
+  );
 }
