@@ -6,6 +6,7 @@
 // a token (an <audio> element). See "Streaming" in the gateway README.
 import type { Express, Request, RequestHandler, Response } from 'express';
 import {
+  isTrackId,
   parseStreamRequest,
   refuseStream,
   StreamRequestError,
@@ -39,8 +40,6 @@ export interface StreamDeps extends Pick<
   readonly streamSecret?: string | undefined;
   readonly streamer: Streamer;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Mounts GET and HEAD {@link STREAM_PATH}/:trackId (express answers HEAD with the GET route). */
 export function mountStream(app: Express, deps: StreamDeps): void {
@@ -112,7 +111,7 @@ export function mountStream(app: Express, deps: StreamDeps): void {
   app.get(
     `${STREAM_PATH}/:trackId`,
     // An id no track can have (a path, "..", an encoded slash) is simply not a track.
-    (req, res, next) => (UUID.test(req.params.trackId) ? next() : notFound(res)),
+    (req, res, next) => (isTrackId(req.params.trackId) ? next() : notFound(res)),
     access,
     (req, res, next) => void serve(req, res).catch(next),
   );

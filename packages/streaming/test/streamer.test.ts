@@ -38,7 +38,7 @@ before(async () => {
   // Long enough that a transcode still runs, blocked on a full pipe, when the client leaves.
   const long = path.join(dir, 'long.flac');
   await writeLongFlac(long, 900);
-  files.set('long', await trackFileOf('long', long, 300_000));
+  files.set('long', await trackFileOf('long', long, 300_000, 900));
   flacBytes = await readFile(files.get('flac')!.path);
   server = await startStreamServer(files, { maxTranscodes: 1 });
 });
@@ -154,11 +154,12 @@ test('timeOffset starts a transcode that far in', async () => {
   assert.ok(Math.abs(duration - 3) < 0.5, `duration ${duration}`);
 });
 
-test('HEAD of a transcode describes it without running ffmpeg', async () => {
-  const res = await fetchRaw(`${server.url}/long?format=opus`, { method: 'HEAD' });
+test('HEAD of a transcode describes it, with the duration left after timeOffset, without running ffmpeg', async () => {
+  const res = await fetchRaw(`${server.url}/long?format=opus&timeOffset=60`, { method: 'HEAD' });
   assert.equal(res.status, 200);
   assert.equal(res.headers['content-type'], 'audio/ogg');
   assert.equal(res.headers['accept-ranges'], 'none');
+  assert.equal(res.headers['x-content-duration'], '840.00');
   assert.equal(server.streamer.activeTranscodes, 0);
   assert.deepEqual(await ffmpegChildren(), []);
 });

@@ -55,6 +55,7 @@ export async function trackFileOf(
   trackId: string,
   file: string,
   bitrate: number | null = null,
+  duration: number | null = null,
 ): Promise<TrackFile> {
   const info = await stat(file);
   return {
@@ -64,7 +65,7 @@ export async function trackFileOf(
     mtime: info.mtime,
     format: path.extname(file).slice(1),
     bitrate,
-    duration: null,
+    duration,
   };
 }
 
