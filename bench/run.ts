@@ -11,6 +11,7 @@ const benches: Record<string, string> = {
   enrichment: 'bench/enrichment.ts',
   export: 'bench/export.ts',
   scale: 'bench/scale.ts',
+  stream: 'bench/stream.ts',
 };
 const [name = 'catalog', ...args] = process.argv.slice(2);
 const file = benches[name];

@@ -22,11 +22,16 @@ export interface TimedLoad {
 
 /**
  * Runs autocannon with `options`. Each request counts a 200 answer with
- * GraphQL `errors` (its own `onResponse`, if any, is replaced).
+ * GraphQL `errors` (its own `onResponse`, if any, is replaced) unless
+ * `graphql` is false: bodies that are not GraphQL (audio) are not read as text.
  */
 export async function timedLoad(
-  options: autocannon.Options & { readonly requests: readonly autocannon.Request[] },
+  options: autocannon.Options & {
+    readonly requests: readonly autocannon.Request[];
+    readonly graphql?: boolean;
+  },
 ): Promise<TimedLoad> {
+  const { graphql = true, ...autocannonOptions } = options;
   let graphqlErrors = 0;
   let firstError: string | undefined;
   let shed = 0;
@@ -36,16 +41,20 @@ export async function timedLoad(
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
       {
-        ...options,
-        requests: options.requests.map((request) => ({
-          ...request,
-          onResponse: (status: number, body: string) => {
-            if (status === 200 && body.includes('"errors"')) {
-              graphqlErrors++;
-              firstError ??= body.slice(0, 300);
-            }
-          },
-        })),
+        ...autocannonOptions,
+        requests: options.requests.map((request) =>
+          !graphql
+            ? request
+            : {
+                ...request,
+                onResponse: (status: number, body: string) => {
+                  if (status === 200 && body.includes('"errors"')) {
+                    graphqlErrors++;
+                    firstError ??= body.slice(0, 300);
+                  }
+                },
+              },
+        ),
       },
       (error: unknown, result) =>
         error ? reject(new Error('autocannon failed', { cause: error })) : resolve(result),

@@ -10,6 +10,8 @@ export interface AppEvents {
   'libraries-changed': undefined;
   /** Open a track's detail. */
   'open-track': { trackId: string };
+  /** The player's track started, paused or changed: play buttons show it. */
+  player: { trackId: string; playing: boolean };
 }
 
 type Listener<K extends keyof AppEvents> = (detail: AppEvents[K]) => void;

@@ -4,6 +4,7 @@ import { onTokenChange } from './auth-store.ts';
 import { byId } from './dom.ts';
 import { mountJobs } from './jobs.ts';
 import { mountLibraries } from './libraries.ts';
+import { mountPlayer } from './player.ts';
 import { mountTrackDetail } from './track-detail.ts';
 import { mountTracks } from './tracks.ts';
 
@@ -12,6 +13,7 @@ const libraries = mountLibraries(byId('libraries'));
 const jobs = mountJobs(byId('jobs'));
 const tracks = mountTracks(byId('tracks'));
 mountTrackDetail(byId('track-detail'));
+mountPlayer(byId('player'));
 
 const connection = byId('connection');
 async function loadAll() {

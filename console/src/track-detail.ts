@@ -3,7 +3,9 @@ import { partialNote, request } from './client.ts';
 import { h, replace } from './dom.ts';
 import { emit, on } from './events.ts';
 import { bytes, duration, fixed, NONE, orNone } from './format.ts';
-import { drawWaveform, type Peaks } from './waveform.ts';
+import { playButton } from './play-button.ts';
+import { bindWaveform } from './player.ts';
+import { type Peaks } from './waveform.ts';
 
 interface Detail {
   readonly id: string;
@@ -121,6 +123,9 @@ export function mountTrackDetail(section: HTMLElement): void {
     height: 160,
   });
   const waveNote = h('p', { class: 'hint' });
+  // The play button of the open track, and the function that unbinds its waveform from the player.
+  const playSlot = h('span');
+  let unbindWave = () => {};
   const similar = h('ul', { 'aria-labelledby': 'similar-heading', class: 'similar' });
   const noteText = h('span');
   const retry = h('button', { type: 'button', hidden: true, onclick: () => void open(current) }, 'Retry');
@@ -136,6 +141,8 @@ export function mountTrackDetail(section: HTMLElement): void {
   replace(
     section,
     heading,
+    playSlot,
+    ' ',
     close,
     note,
     alert,
@@ -157,6 +164,9 @@ export function mountTrackDetail(section: HTMLElement): void {
     retry.hidden = true;
     heading.textContent = 'Loading track…';
     heading.focus();
+    playSlot.replaceChildren();
+    unbindWave();
+    unbindWave = () => {};
     replace(similar, h('li', {}, 'Loading…'));
     void loadSimilar(id);
     try {
@@ -172,6 +182,7 @@ export function mountTrackDetail(section: HTMLElement): void {
       // A subgraph that timed out or was down may answer a second time.
       retry.hidden = partial === null;
       heading.textContent = t.title;
+      playSlot.replaceChildren(playButton(t));
       const a = t.analysis;
       replace(
         facts,
@@ -215,9 +226,10 @@ export function mountTrackDetail(section: HTMLElement): void {
       canvas.setAttribute('aria-label', `Waveform of ${t.title}`);
       if (a?.waveform && a.waveform.min.length > 0) {
         canvas.hidden = false;
-        drawWaveform(canvas, a.waveform);
+        // The waveform is the track's progress bar: drawn with the played part, clicked to seek.
+        unbindWave = bindWaveform(canvas, t, a.waveform);
         canvas.dataset['points'] = String(a.waveform.min.length);
-        waveNote.textContent = `${a.waveform.min.length} points.`;
+        waveNote.textContent = `${a.waveform.min.length} points. Click it to play from there.`;
       } else {
         canvas.hidden = true;
         delete canvas.dataset['points'];

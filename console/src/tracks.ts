@@ -4,6 +4,7 @@ import { h, replace } from './dom.ts';
 import { emit, on } from './events.ts';
 import { duration, fixed, orNone } from './format.ts';
 import { libraries } from './libraries.ts';
+import { playButton } from './play-button.ts';
 
 export interface TrackRow {
   readonly id: string;
@@ -11,7 +12,7 @@ export interface TrackRow {
   readonly duration: number | null;
   readonly artists: readonly { readonly artist: { readonly name: string } }[];
   readonly album: { readonly title: string } | null;
-  readonly file: { readonly format: string };
+  readonly file: { readonly format: string; readonly codec: string | null };
   // From the analysis subgraph: null when it has nothing yet or is down.
   readonly analysis: {
     readonly status: string;
@@ -36,6 +37,7 @@ const ROW = /* GraphQL */ `
     }
     file {
       format
+      codec
     }
     analysis {
       status
@@ -119,6 +121,8 @@ export function mountTracks(section: HTMLElement): { refresh(): Promise<void> } 
       h(
         'th',
         { scope: 'row' },
+        playButton(t),
+        ' ',
         h(
           'button',
           { type: 'button', class: 'link', onclick: () => emit('open-track', { trackId: t.id }) },

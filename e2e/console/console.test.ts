@@ -3,12 +3,13 @@
 // progress bar reach the end through the importProgress subscription, search
 // a track, open it and see its waveform. Screenshots: e2e/results/console/.
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { generateLibrary } from '@tonegraph/fixtures/library';
+import { findChromium, noChromium, requireConsoleBuild } from '../support/chromium.ts';
 import { startPlatform, type Platform } from '../support/platform.ts';
 import { repoRoot } from '../support/proc.ts';
 
@@ -16,24 +17,8 @@ const resultsDir = path.join(repoRoot, 'e2e', 'results', 'console');
 const FILES = 30;
 const LIBRARY = 'Console e2e';
 
-async function findChromium(): Promise<string | undefined> {
-  for (const candidate of [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (
-      candidate &&
-      (await access(candidate).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return candidate;
-  }
-  return undefined;
-}
-
 const executablePath = await findChromium();
-const skip = executablePath
-  ? false
-  : 'Chromium not found at /usr/bin/chromium or CHROMIUM_PATH (`npm run stack -- up` installs Debian’s chromium)';
+const skip = noChromium(executablePath);
 
 let root: string;
 let platform: Platform;
@@ -53,11 +38,7 @@ before(
   async () => {
     if (skip) return;
     await mkdir(resultsDir, { recursive: true });
-    await access(path.join(repoRoot, 'console', 'dist', 'index.html')).catch(() => {
-      throw new Error(
-        'console/dist is missing: run `npm run build -w console` (npm test does it in pretest)',
-      );
-    });
+    await requireConsoleBuild();
     root = await mkdtemp(path.join(tmpdir(), 'tonegraph-console-'));
     await generateLibrary(path.join(root, 'music'), { files: FILES, perAlbum: 10, parallel: 2 });
     platform = await startPlatform({
