@@ -1,0 +1,251 @@
+// The catalog as the Subsonic API browses it: artists → albums → songs,
+// album lists, random songs, search and a user's stars, each one statement
+// whose rows carry that user's play counts and stars.
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import {
+  albumSelect,
+  artistSelect,
+  songSelect,
+  toAlbum,
+  toArtist,
+  toSong,
+  type AlbumRow,
+  type ArtistRow,
+  type SongRow,
+} from './subsonic-rows.ts';
+
+export type { AlbumRow, ArtistRow, SongRow } from './subsonic-rows.ts';
+
+const ids = (values: readonly string[]) => sql`${sql.param(values)}::uuid[]`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Whether `id` can be a catalog id at all (anything else is simply not found). */
+export const isCatalogId = (id: string): boolean => UUID.test(id);
+
+/** Every library (Subsonic's music folders), by name. */
+export async function listLibraryFolders(db: Db): Promise<{ id: string; name: string }[]> {
+  return [...(await db.execute<{ id: string; name: string }>(sql`select id::text, name from libraries order by name, id`))];
+}
+
+/** Artists that are the album artist of at least one album, by sort name. */
+export async function listAlbumArtists(db: Db, userId: string): Promise<ArtistRow[]> {
+  const rows = await db.execute(artistSelect(userId, sql`where ac.album_count > 0 order by a.sort_name, a.id`));
+  return rows.map(toArtist);
+}
+
+/** An artist and their albums (by year, then title), or null. */
+export async function artistWithAlbums(
+  db: Db,
+  userId: string,
+  artistId: string,
+): Promise<{ artist: ArtistRow; albums: AlbumRow[] } | null> {
+  if (!isCatalogId(artistId)) return null;
+  const [artist] = await db.execute(artistSelect(userId, sql`where a.id = ${artistId}::uuid`));
+  if (!artist) return null;
+  const albums = await db.execute(
+    albumSelect(userId, sql`where al.album_artist_id = ${artistId}::uuid order by al.year nulls last, al.title, al.id`),
+  );
+  return { artist: toArtist(artist), albums: albums.map(toAlbum) };
+}
+
+/** An album and its songs (disc, then track order), or null. */
+export async function albumWithSongs(
+  db: Db,
+  userId: string,
+  albumId: string,
+): Promise<{ album: AlbumRow; songs: SongRow[] } | null> {
+  if (!isCatalogId(albumId)) return null;
+  const [album] = await db.execute(albumSelect(userId, sql`where al.id = ${albumId}::uuid`));
+  if (!album) return null;
+  const songs = await db.execute(
+    songSelect(
+      userId,
+      sql`where t.album_id = ${albumId}::uuid order by t.disc_number nulls first, t.track_number nulls last, t.title, t.id`,
+    ),
+  );
+  return { album: toAlbum(album), songs: songs.map(toSong) };
+}
+
+/** Songs by id, in the order given (repeats kept, unknown or malformed ids left out). */
+export async function songsByIds(db: Db, userId: string, trackIds: readonly string[]): Promise<SongRow[]> {
+  const valid = [...new Set(trackIds.filter(isCatalogId))];
+  if (valid.length === 0) return [];
+  const rows = (await db.execute(songSelect(userId, sql`where t.id = any(${ids(valid)})`))).map(toSong);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return trackIds.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** The kinds of `getAlbumList2`. */
+export type AlbumListType =
+  | 'random'
+  | 'newest'
+  | 'alphabeticalByName'
+  | 'alphabeticalByArtist'
+  | 'frequent'
+  | 'recent'
+  | 'starred'
+  | 'byYear'
+  | 'byGenre';
+
+/** What `getAlbumList2` asks for. */
+export interface AlbumListOptions {
+  readonly type: AlbumListType;
+  readonly size: number;
+  readonly offset: number;
+  readonly fromYear?: number | undefined;
+  readonly toYear?: number | undefined;
+  readonly genre?: string | undefined;
+}
+
+const hasGenre = (column: SQL, genre: string) =>
+  sql`exists (select 1 from unnest(${column}) g where lower(g) = lower(${genre}))`;
+
+/** A page of albums in one of Subsonic's orders. */
+export async function albumList(db: Db, userId: string, o: AlbumListOptions): Promise<AlbumRow[]> {
+  let rest: SQL;
+  switch (o.type) {
+    case 'random':
+      rest = sql`where st.song_count > 0 order by random()`;
+      break;
+    case 'newest':
+      rest = sql`where st.song_count > 0 order by st.created desc, al.id`;
+      break;
+    case 'alphabeticalByName':
+      rest = sql`order by lower(al.title), al.id`;
+      break;
+    case 'alphabeticalByArtist':
+      rest = sql`order by lower(coalesce(aa.sort_name, '')), lower(al.title), al.id`;
+      break;
+    case 'frequent':
+      rest = sql`where pl.play_count > 0 order by pl.play_count desc, al.id`;
+      break;
+    case 'recent':
+      rest = sql`where pl.last_played is not null order by pl.last_played desc, al.id`;
+      break;
+    case 'starred':
+      rest = sql`where s.starred_at is not null order by s.starred_at desc, al.id`;
+      break;
+    case 'byYear': {
+      const from = o.fromYear ?? 0;
+      const to = o.toYear ?? 9999;
+      const [lo, hi] = from <= to ? [from, to] : [to, from];
+      const dir = from <= to ? sql`asc` : sql`desc`;
+      rest = sql`where al.year between ${lo} and ${hi} order by al.year ${dir}, lower(al.title), al.id`;
+      break;
+    }
+    case 'byGenre':
+      rest = sql`where ${hasGenre(sql`al.genres`, o.genre ?? '')} order by lower(al.title), al.id`;
+      break;
+  }
+  const rows = await db.execute(albumSelect(userId, sql`${rest} limit ${o.size} offset ${o.offset}`));
+  return rows.map(toAlbum);
+}
+
+/** Random songs, optionally of a genre and between two years. */
+export async function randomSongs(
+  db: Db,
+  userId: string,
+  o: { size: number; genre?: string | undefined; fromYear?: number | undefined; toYear?: number | undefined },
+): Promise<SongRow[]> {
+  const where: SQL[] = [sql`true`];
+  if (o.genre) where.push(hasGenre(sql`t.genres`, o.genre));
+  if (o.fromYear !== undefined) where.push(sql`t.year >= ${o.fromYear}`);
+  if (o.toYear !== undefined) where.push(sql`t.year <= ${o.toYear}`);
+  const rows = await db.execute(
+    songSelect(userId, sql`where ${sql.join(where, sql` and `)} order by random() limit ${o.size}`),
+  );
+  return rows.map(toSong);
+}
+
+/** What `search3` asks for: a count and offset per kind. */
+export interface SearchOptions {
+  readonly query: string;
+  readonly artistCount: number;
+  readonly artistOffset: number;
+  readonly albumCount: number;
+  readonly albumOffset: number;
+  readonly songCount: number;
+  readonly songOffset: number;
+}
+
+/**
+ * Artists, albums and songs whose name or title contains every word of the
+ * query (case-insensitive; served by the trigram indexes). An empty query
+ * (or `""`) matches everything, as OpenSubsonic clients use it to sync a library.
+ */
+export async function searchAll(
+  db: Db,
+  userId: string,
+  o: SearchOptions,
+): Promise<{ artists: ArtistRow[]; albums: AlbumRow[]; songs: SongRow[] }> {
+  const words = o.query.replaceAll('"', ' ').trim().split(/\s+/).filter(Boolean);
+  const like = (column: SQL) =>
+    words.length === 0
+      ? sql`true`
+      : sql.join(
+          words.map((w) => sql`${column} ilike ${`%${w.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`),
+          sql` and `,
+        );
+  const [artists, albums, songs] = await Promise.all([
+    o.artistCount > 0
+      ? db.execute(
+          artistSelect(
+            userId,
+            sql`where ${like(sql`a.name`)} order by a.sort_name, a.id limit ${o.artistCount} offset ${o.artistOffset}`,
+          ),
+        )
+      : [],
+    o.albumCount > 0
+      ? db.execute(
+          albumSelect(
+            userId,
+            sql`where ${like(sql`al.title`)} order by lower(al.title), al.id limit ${o.albumCount} offset ${o.albumOffset}`,
+          ),
+        )
+      : [],
+    o.songCount > 0
+      ? db.execute(
+          songSelect(
+            userId,
+            sql`where ${like(sql`t.title`)} order by lower(t.title), t.id limit ${o.songCount} offset ${o.songOffset}`,
+          ),
+        )
+      : [],
+  ]);
+  return { artists: artists.map(toArtist), albums: albums.map(toAlbum), songs: songs.map(toSong) };
+}
+
+/** Everything a user starred, newest star first. */
+export async function starredItems(
+  db: Db,
+  userId: string,
+): Promise<{ artists: ArtistRow[]; albums: AlbumRow[]; songs: SongRow[] }> {
+  const [artists, albums, songs] = await Promise.all([
+    db.execute(artistSelect(userId, sql`where s.starred_at is not null order by s.starred_at desc, a.id`)),
+    db.execute(albumSelect(userId, sql`where s.starred_at is not null order by s.starred_at desc, al.id`)),
+    db.execute(songSelect(userId, sql`where s.starred_at is not null order by s.starred_at desc, t.id`)),
+  ]);
+  return { artists: artists.map(toArtist), albums: albums.map(toAlbum), songs: songs.map(toSong) };
+}
+
+/** The stored cover's file name (under COVER_DIR) of an album, or null. */
+export async function albumCoverFile(db: Db, albumId: string): Promise<string | null> {
+  if (!isCatalogId(albumId)) return null;
+  const [row] = await db.execute<{ cover_path: string | null }>(
+    sql`select cover_path from albums where id = ${albumId}::uuid`,
+  );
+  return row?.cover_path ?? null;
+}
+
+/** Whether a scan is queued or running, and how many tracks the catalog holds. */
+export async function scanStatus(db: Db): Promise<{ scanning: boolean; count: number; lastScan: string | null }> {
+  const [row] = await db.execute<{ scanning: boolean; count: number; last_scan: string | null }>(sql`
+    select exists (select 1 from import_jobs where status in ('QUEUED', 'RUNNING')) as scanning,
+           (select count(*)::int from tracks) as count,
+           (select max(finished_at) from import_jobs) as last_scan`);
+  return {
+    scanning: row?.scanning ?? false,
+    count: row?.count ?? 0,
+    lastScan: row?.last_scan ? new Date(row.last_scan).toISOString() : null,
+  };
+}
