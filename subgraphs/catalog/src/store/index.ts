@@ -88,6 +88,7 @@ export {
   searchAll,
   songsByIds,
   starredItems,
+  trackIdsOf,
   type AlbumListOptions,
   type AlbumListType,
   type AlbumRow,

@@ -249,3 +249,22 @@ export async function scanStatus(db: Db): Promise<{ scanning: boolean; count: nu
     lastScan: row?.last_scan ? new Date(row.last_scan).toISOString() : null,
   };
 }
+
+/** Up to `limit` track ids of an artist (credited in any role) or an album, to seed similar songs with. */
+export async function trackIdsOf(
+  db: Db,
+  kind: 'artist' | 'album',
+  id: string,
+  limit: number,
+): Promise<string[]> {
+  if (!isCatalogId(id)) return [];
+  const rows =
+    kind === 'album'
+      ? await db.execute<{ id: string }>(
+          sql`select id::text from tracks where album_id = ${id}::uuid order by disc_number, track_number, id limit ${limit}`,
+        )
+      : await db.execute<{ id: string }>(
+          sql`select track_id::text as id from track_artists where artist_id = ${id}::uuid order by track_id limit ${limit}`,
+        );
+  return rows.map((r) => r.id);
+}
