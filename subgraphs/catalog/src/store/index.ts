@@ -27,6 +27,7 @@ export type { CreditRole, FileFacts, SavedTrack, TrackTags } from './track-facts
 export { upsertTracks } from './tracks.ts';
 export { deleteTracks, knownFiles, markEnrichmentPending, moveTrack, type KnownFile } from './track-files.ts';
 export { loadCreditedTracks, type CreditedTrack } from './track-reads.ts';
+export { trackFile } from './track-file.ts';
 export {
   failJob,
   finishIfDone,
