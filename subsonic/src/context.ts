@@ -3,6 +3,7 @@ import type { Database } from '@tonegraph/catalog/db';
 import type { ListeningUser, PasswordCipher } from '@tonegraph/catalog/store';
 import type { Logger } from '@tonegraph/logger';
 import type { ScanPublisher } from '@tonegraph/queues';
+import type { Streamer } from '@tonegraph/streaming';
 import type { Format, Node } from './envelope.ts';
 import type { Params } from './params.ts';
 
@@ -21,6 +22,8 @@ export interface SubsonicDeps {
   readonly subgraphSecret?: string | undefined;
   /** Folder of the album covers ingest stores (its COVER_DIR). */
   readonly coverDir: string;
+  /** Serves stream and download (originals with Range requests, ffmpeg transcodes). */
+  readonly streamer: Streamer;
 }
 
 /** What one endpoint call sees. */

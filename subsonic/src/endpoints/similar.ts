@@ -7,6 +7,7 @@ import { isCatalogId, kindsOf, songsByIds, trackIdsOf } from '@tonegraph/catalog
 import { SUBGRAPH_SECRET_HEADER } from '@tonegraph/subgraph-auth';
 import type { Endpoint, EndpointContext, SubsonicDeps } from '../context.ts';
 import { ErrorCode, SubsonicError, notFound } from '../errors.ts';
+import type { Node } from '../envelope.ts';
 import { songView } from '../views.ts';
 
 /** Seeds taken from an artist's or album's tracks, at most. */
@@ -37,7 +38,7 @@ export async function recommend(deps: SubsonicDeps, seeds: readonly string[], li
   return body.data.recommendations.map((t) => t.id);
 }
 
-async function similar({ deps, user, params, log }: EndpointContext): Promise<Record<string, unknown>[]> {
+async function similar({ deps, user, params, log }: EndpointContext): Promise<Node[]> {
   const id = params.required('id');
   const count = params.int('count', 50, 1, 500);
   const kind = (await kindsOf(deps.database.db, [id].filter(isCatalogId))).get(id);
