@@ -121,6 +121,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     QUEUE_PREFIX: queuePrefix,
     // As `npm start` does: the gateway signs its subgraph requests, the subgraphs check.
     SUBGRAPH_SECRET: randomBytes(24).toString('hex'),
+    // As `npm start` does: the catalog signs stream URLs, the gateway verifies them.
+    STREAM_SECRET: randomBytes(24).toString('hex'),
     LIBRARY_ALLOWED_ROOTS: options.allowedRoot,
     INGEST_WATCH_MODE: 'off',
     GATEWAY_AUTH: 'off',

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -110,6 +111,13 @@ const schema = z
     GATEWAY_SHUTDOWN_DELAY_MS: env.millis(0),
     /** Album covers stored by ingest (its COVER_DIR), served at /covers/. */
     COVER_DIR: z.string().default('.covers'),
+    /**
+     * Verifies the signed stream URLs the catalog hands out (`Track.streamUrl`); the catalog's value.
+     * Unset: signed URLs are refused (403) and /stream takes credentials only.
+     */
+    STREAM_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+    /** ffmpeg transcodes running at once; past it /stream answers 503 with Retry-After. Default: the cores. */
+    STREAM_MAX_TRANSCODES: env.int(availableParallelism(), 1, 1024),
   })
   .transform((c) => {
     const development = c.TONEGRAPH_ENV === 'development';

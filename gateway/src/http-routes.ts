@@ -11,6 +11,7 @@ import { AuthError, type Authenticator, credentialsOf, requireScope, type Princi
 import { mountConsole } from './console.ts';
 import { mountCovers } from './covers.ts';
 import { type ExportDeps, mountExport } from './export.ts';
+import { mountStream, STREAM_PATH, type StreamDeps } from './stream.ts';
 import { getQueriesWithoutPreflight } from './http-conformance.ts';
 import { batchLimit, bodyErrors, type HttpLimits } from './limits/http.ts';
 import { type HealthDeps, mountHealth } from './observability/health.ts';
@@ -26,9 +27,16 @@ export const isGraphqlRequest = (url: string | undefined) =>
   url !== undefined &&
   (url === GRAPHQL_PATH || url.startsWith(`${GRAPHQL_PATH}?`) || url === `${GRAPHQL_PATH}/`);
 
-/** Never compress event streams: gzip would hold events back until its buffer fills. */
+/** A request for the stream route (audio: long-lived, already compressed). */
+const isStreamPath = (path: string) => path.startsWith(`${STREAM_PATH}/`);
+
+/**
+ * Never compress event streams (gzip would hold events back until its buffer
+ * fills) nor audio (already compressed; and gzip would break Range requests).
+ */
 const shouldCompress = (req: express.Request, res: express.Response) =>
   !req.path.startsWith(SSE_PATH) &&
+  !isStreamPath(req.path) &&
   !String(req.headers.accept ?? '').includes('text/event-stream') &&
   !String(res.getHeader('content-type') ?? '').includes('text/event-stream') &&
   compression.filter(req, res);
@@ -43,6 +51,8 @@ export interface RoutesDeps {
   readonly health: HealthDeps;
   /** The track export (/export/tracks.ndjson). */
   readonly export: ExportDeps;
+  /** The stream route (/stream/:trackId). */
+  readonly stream: StreamDeps;
   /** graphql-sse handler of the subscriptions, served at {@link SSE_PATH}. */
   readonly sseHandler: RequestHandler;
   /** Compress responses over 1 KiB (never SSE). */
@@ -54,13 +64,21 @@ export interface RoutesDeps {
 /**
  * Every route but /graphql: the request scope (deadline, child logger),
  * compression, /healthz and /readyz, /metrics, /console/, /covers/, the
- * track export and the SSE stream (`read` scope).
+ * track export, audio streams (/stream/) and the SSE stream (`read` scope).
  */
 export function mountRoutes(app: Express, deps: RoutesDeps): void {
   // Not around SSE streams: they outlive any deadline, and their event fetches (and the upstream socket
   // an SSE request may open) would inherit the request's scope — its signal would abort them all.
   const scope = requestScope({ log: deps.log, timeoutMs: deps.limits.requestTimeoutMs });
-  app.use((req, res, next) => (req.path.startsWith(SSE_PATH) ? next() : scope(req, res, next)));
+  // A stream lasts as long as the track plays: a scope (request id, logger) without a deadline.
+  const untimed = requestScope({ log: deps.log, timeoutMs: 0 });
+  app.use((req, res, next) =>
+    req.path.startsWith(SSE_PATH)
+      ? next()
+      : isStreamPath(req.path)
+        ? untimed(req, res, next)
+        : scope(req, res, next),
+  );
   if (deps.compression) app.use(compression({ threshold: 1024, filter: shouldCompress }));
   mountHealth(app, deps.health);
   app.get('/metrics', deps.metrics.handler());
@@ -68,6 +86,7 @@ export function mountRoutes(app: Express, deps: RoutesDeps): void {
   mountConsole(app);
   mountCovers(app, deps.coverDir ? { dir: deps.coverDir } : {});
   mountExport(app, deps.export);
+  mountStream(app, deps.stream);
   // Before /graphql is mounted: express would otherwise hand /graphql/stream to Apollo.
   const reject = (code: string) => deps.metrics.reject(code);
   app.use(

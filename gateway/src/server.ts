@@ -5,9 +5,11 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { availableParallelism } from 'node:os';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@tonegraph/logger';
+import { createStreamer } from '@tonegraph/streaming';
 import { createErrorFormatter } from '@tonegraph/graphql-errors';
 import { createRedisCache } from './apq-cache.ts';
 import { type AuthOptions, type Authenticator, createAuthenticator, scopePlugin } from './auth/index.ts';
@@ -101,6 +103,15 @@ export interface GatewayDeps {
   readonly compression?: boolean;
   /** Folder of the album covers ingest stores, served at /covers/; default `.covers` (relative to the working directory). */
   readonly coverDir?: string;
+  /**
+   * /stream: STREAM_SECRET (verifies signed URLs; unset: they are refused), transcodes at once (default:
+   * the number of cores), the ffmpeg executable (default `ffmpeg` on PATH).
+   */
+  readonly stream?: {
+    readonly secret?: string | undefined;
+    readonly maxTranscodes?: number | undefined;
+    readonly ffmpegPath?: string | undefined;
+  };
   /** Redis for persisted queries (shared by every instance) and checked by /readyz; default in-memory APQ. */
   readonly redis?: Redis | undefined;
   /** Key prefix of persisted queries in Redis; default `tonegraph:apq:`. */
@@ -213,6 +224,13 @@ export function createServer(deps: GatewayDeps): Gateway {
   });
   stats = () => subscriptions.stats();
 
+  const streamer = createStreamer({
+    log,
+    maxTranscodes: deps.stream?.maxTranscodes ?? availableParallelism(),
+    ffmpegPath: deps.stream?.ffmpegPath,
+    registry: metrics.registry,
+  });
+
   const app = express();
   app.disable('x-powered-by');
   const entry =
@@ -243,6 +261,7 @@ export function createServer(deps: GatewayDeps): Gateway {
       stopping: () => stopRequested,
     },
     export: { ...deps, authenticator, metrics, subgraphs },
+    stream: { ...deps, authenticator, metrics, subgraphs, streamer, streamSecret: deps.stream?.secret },
     sseHandler: subscriptions.sseHandler,
     compression: deps.compression ?? true,
     coverDir: deps.coverDir,
@@ -311,6 +330,8 @@ export function createServer(deps: GatewayDeps): Gateway {
         stopRequested = true;
         const delay = deps.shutdownDelayMs ?? 0;
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        // Transcodes end first (ffmpeg stopped, their responses cut) rather than hold the drain.
+        await streamer.close();
         // apollo.stop() runs the drain plugins; closing subscriptions again covers a server never started.
         await apollo.stop().finally(() => subscriptions.close());
         await responseCache?.close();

@@ -22,6 +22,13 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   REDIS_PREFIX: z.string().default('tonegraph:'),
   /** Shared with the gateway: requests without it get 401 (unset: development, unsigned accepted). */
   SUBGRAPH_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  /**
+   * Signs the `Track.streamUrl` URLs (at least 16 characters); the gateway verifies them with the same
+   * value. Unset: `streamUrl` fails with STREAM_URLS_DISABLED (`npm start` makes one per run).
+   */
+  STREAM_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  /** How long a `Track.streamUrl` URL stays valid, in seconds (default 6 hours). */
+  STREAM_URL_TTL_S: env.int(21_600, 1),
   LOG_LEVEL: env.logLevel(),
 });
 

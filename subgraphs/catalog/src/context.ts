@@ -4,6 +4,14 @@ import type { Database } from './db/client.ts';
 import type { Loaders } from './loaders.ts';
 import type { EnrichmentPublisher, ScanPublisher } from '@tonegraph/queues';
 
+/** How `Track.streamUrl` URLs are signed. */
+export interface StreamUrlOptions {
+  /** STREAM_SECRET, shared with the gateway. */
+  readonly secret: string;
+  /** Seconds a URL stays valid. */
+  readonly ttlSeconds: number;
+}
+
 /** What every resolver of one request sees. */
 export interface Context {
   readonly db: Database['db'];
@@ -21,4 +29,6 @@ export interface Context {
   readonly enrichment?: EnrichmentPublisher | undefined;
   /** Where the gateway serves covers (`/covers` by default, relative to the gateway). */
   readonly coverBaseUrl: string;
+  /** Signs `Track.streamUrl`; unset: that field fails with STREAM_URLS_DISABLED. */
+  readonly streamUrls?: StreamUrlOptions | undefined;
 }

@@ -38,6 +38,9 @@ const server = await createServer({
   enrichment,
   coverBaseUrl: config.COVER_BASE_URL,
   subgraphSecret: config.SUBGRAPH_SECRET,
+  streamUrls: config.STREAM_SECRET
+    ? { secret: config.STREAM_SECRET, ttlSeconds: config.STREAM_URL_TTL_S }
+    : undefined,
 });
 lifecycle.defer('http', () => server.stop());
 
@@ -46,3 +49,5 @@ log.info(
   { url: `http://${config.HOST}:${config.PORT}/graphql`, roots: config.LIBRARY_ALLOWED_ROOTS },
   'catalog listening',
 );
+if (!config.STREAM_SECRET)
+  log.warn('STREAM_SECRET is unset: Track.streamUrl fails with STREAM_URLS_DISABLED');

@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import type { Logger } from '@tonegraph/logger';
 import { type SubgraphServer, createSubgraphServer, subgraphSchemaFrom } from '@tonegraph/subgraph-server';
-import type { Context } from './context.ts';
+import type { Context, StreamUrlOptions } from './context.ts';
 import { cancelWithRequest } from './db/cancel.ts';
 import type { Database } from './db/client.ts';
 import * as dbSchema from './db/schema.ts';
@@ -29,6 +29,8 @@ export interface CatalogDeps {
   readonly enrichment?: EnrichmentPublisher;
   /** Base of cover URLs (the gateway's `/covers` route); default `/covers`. */
   readonly coverBaseUrl?: string;
+  /** Signs `Track.streamUrl` (STREAM_SECRET, STREAM_URL_TTL_S); unset: that field fails. */
+  readonly streamUrls?: StreamUrlOptions | undefined;
 }
 
 /** The subgraph's HTTP server, not listening (`index.ts` listens). */
@@ -55,6 +57,7 @@ export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
       redisPrefix: deps.redisPrefix,
       enrichment: deps.enrichment,
       coverBaseUrl: deps.coverBaseUrl ?? '/covers',
+      streamUrls: deps.streamUrls,
     }),
     ready: { check: () => database.sql`select 1`, reason: 'database unreachable' },
     subscriptions: true,

@@ -71,6 +71,8 @@ async function services(env: NodeJS.ProcessEnv): Promise<ServiceSpec[]> {
 const { PORT: _port, HOST: _host, ...env } = process.env;
 // The gateway signs its subgraph requests with a secret they share; one per run unless .env sets it.
 env.SUBGRAPH_SECRET = config.SUBGRAPH_SECRET ?? randomBytes(32).toString('hex');
+// The catalog signs `Track.streamUrl` URLs with it and the gateway verifies them; likewise one per run.
+env.STREAM_SECRET = config.STREAM_SECRET ?? randomBytes(32).toString('hex');
 
 const specs = await services(env);
 if (specs.length === 0) {

@@ -23,6 +23,8 @@ const schema = z.object({
   METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   /** Shared by the gateway and the subgraphs; one per run when unset. */
   SUBGRAPH_SECRET: z.string().optional(),
+  /** Signs stream URLs (catalog) and verifies them (gateway); one per run when unset. */
+  STREAM_SECRET: z.string().optional(),
 });
 
 export type StartConfig = z.output<typeof schema>;

@@ -5,6 +5,7 @@ import { badInput } from '../errors.ts';
 import type { Credit } from '../loaders.ts';
 import { listImportErrors, listTracks, type TrackFilter } from '../lists.ts';
 import type { PageArgs } from '../pagination.ts';
+import { streamUrl } from './stream-url.ts';
 
 type Ref = { id: string };
 
@@ -28,6 +29,8 @@ export const Track = {
           enrichedAt: t.enrichedAt,
         }
       : null,
+  streamUrl: (t: TrackRow, args: { format?: string | null; maxBitRate?: number | null }, ctx: Context) =>
+    streamUrl(t.id, args, ctx.streamUrls),
   file: (t: TrackRow) => ({
     path: t.filePath,
     size: t.fileSize,
