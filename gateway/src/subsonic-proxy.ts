@@ -15,7 +15,8 @@ import type { Logger } from '@tonegraph/logger';
 export const SUBSONIC_PATH = '/rest';
 
 /** Whether a request path is the Subsonic API's. */
-export const isSubsonicPath = (path: string) => path === SUBSONIC_PATH || path.startsWith(`${SUBSONIC_PATH}/`);
+export const isSubsonicPath = (path: string) =>
+  path === SUBSONIC_PATH || path.startsWith(`${SUBSONIC_PATH}/`);
 
 /** Options of {@link mountSubsonicProxy}. */
 export interface SubsonicProxyOptions {
@@ -71,7 +72,7 @@ export function mountSubsonicProxy(app: Express, options: SubsonicProxyOptions):
     try {
       const upstream = await pool.request({
         path: `${base}${req.originalUrl}`,
-        method: req.method as 'GET' | 'HEAD' | 'POST',
+        method: req.method,
         headers: {
           ...forwardable(req.headers),
           'x-forwarded-for': req.socket.remoteAddress ?? '',

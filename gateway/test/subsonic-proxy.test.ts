@@ -75,7 +75,9 @@ after(async () => {
 });
 
 test('a GET goes up with its query and Range header; the status and headers come back', async () => {
-  const res = await fetch(`${base}/rest/echo.view?u=ann&t=abc&s=x&id=1&id=2`, { headers: { range: 'bytes=0-3' } });
+  const res = await fetch(`${base}/rest/echo.view?u=ann&t=abc&s=x&id=1&id=2`, {
+    headers: { range: 'bytes=0-3' },
+  });
   assert.equal(res.status, 206);
   assert.equal(res.headers.get('content-range'), 'bytes 0-3/10');
   const body = (await res.json()) as { method: string; url: string; range: string; forwardedFor: string };
@@ -105,7 +107,10 @@ test('bytes arrive as the service sends them, and a player that leaves ends the 
   const res = await fetch(`${base}/rest/endless.view`, { signal: abort.signal });
   const reader = res.body!.getReader();
   let received = 0;
-  while (received < 8 * 1024) received += (await reader.read()).value?.length ?? 0;
+  while (received < 8 * 1024) {
+    const { value } = (await reader.read()) as { value?: Uint8Array };
+    received += value?.length ?? 0;
+  }
   abort.abort();
   await Promise.race([
     endlessClosed,
@@ -114,7 +119,9 @@ test('bytes arrive as the service sends them, and a player that leaves ends the 
 });
 
 test('a Subsonic service that is down is a 502', async () => {
-  const down = await startGateway(await readFile(supergraphFile, 'utf8'), { subsonicUrl: 'http://127.0.0.1:9' });
+  const down = await startGateway(await readFile(supergraphFile, 'utf8'), {
+    subsonicUrl: 'http://127.0.0.1:9',
+  });
   try {
     const res = await fetch(`${down.url.replace(/\/graphql$/, '')}/rest/ping.view`);
     assert.equal(res.status, 502);

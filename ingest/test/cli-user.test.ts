@@ -60,11 +60,14 @@ test('user api-key prints a key that signs in as the user; only its hash is stor
   assert.equal((await userByApiKey(catalog.database.db, key))?.name, 'cleo');
   const stored = await catalog.database.sql<{ key_hash: string; name: string }[]>`
     select k.key_hash, k.name from api_keys k join users u on u.id = k.user_id where u.name = 'cleo'`;
-  assert.deepEqual(stored.map((s) => s.name), ['phone']);
+  assert.deepEqual(
+    stored.map((s) => s.name),
+    ['phone'],
+  );
   assert.notEqual(stored[0]!.key_hash, key);
 });
 
-test('a taken name, an unknown user and a bad name exit 1 with the catalog\'s code', async () => {
+test("a taken name, an unknown user and a bad name exit 1 with the catalog's code", async () => {
   await tonegraph(['user', 'add', 'dora', '--password', 'x']);
   const taken = await tonegraph(['user', 'add', 'dora', '--password', 'y']);
   assert.equal(taken.code, 1);

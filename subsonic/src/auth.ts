@@ -37,7 +37,10 @@ export async function authenticate(db: Db, cipher: PasswordCipher, params: Param
   const apiKey = params.get('apiKey');
   if (apiKey !== undefined) {
     if (params.has('u') || params.has('p') || params.has('t') || params.has('s'))
-      throw new SubsonicError(ErrorCode.ConflictingAuth, 'Multiple conflicting authentication mechanisms provided');
+      throw new SubsonicError(
+        ErrorCode.ConflictingAuth,
+        'Multiple conflicting authentication mechanisms provided',
+      );
     const user = await userByApiKey(db, apiKey);
     if (!user) throw new SubsonicError(ErrorCode.InvalidApiKey, 'Invalid API key');
     return user;

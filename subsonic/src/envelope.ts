@@ -76,7 +76,11 @@ function envelope(status: 'ok' | 'failed', payload: Node): Node {
 }
 
 /** Renders an envelope (no HTTP): the body and its content type. */
-export function render(format: Format, status: 'ok' | 'failed', payload: Node): { body: string; type: string } {
+export function render(
+  format: Format,
+  status: 'ok' | 'failed',
+  payload: Node,
+): { body: string; type: string } {
   const body = envelope(status, payload);
   if (format === 'json') {
     return {
@@ -84,7 +88,9 @@ export function render(format: Format, status: 'ok' | 'failed', payload: Node): 
       type: 'application/json; charset=utf-8',
     };
   }
-  const xml = builder.build({ 'subsonic-response': { [`${ATTR}xmlns`]: XMLNS, ...toXmlNode(body) } }) as string;
+  const xml = builder.build({
+    'subsonic-response': { [`${ATTR}xmlns`]: XMLNS, ...toXmlNode(body) },
+  });
   return { body: `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`, type: 'text/xml; charset=utf-8' };
 }
 

@@ -76,7 +76,9 @@ export function createServer(deps: SubsonicDeps): SubsonicServer {
       sendError(
         res,
         format,
-        error instanceof SubsonicError ? error : new SubsonicError(ErrorCode.Generic, 'Internal server error'),
+        error instanceof SubsonicError
+          ? error
+          : new SubsonicError(ErrorCode.Generic, 'Internal server error'),
       );
     }
   };

@@ -18,17 +18,22 @@ const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' });
 type Envelope = { status: string; error?: { code: number; message: string } } & Record<string, unknown>;
 
 async function call(endpoint: string, params: Record<string, string>, init: RequestInit = {}) {
-  const res = await fetch(`${f.url}/rest/${endpoint}?${new URLSearchParams(params)}`, init);
+  const res = await fetch(`${f.url}/rest/${endpoint}?${new URLSearchParams(params).toString()}`, init);
   return { res, text: await res.text() };
 }
-const json = async (endpoint: string, params: Record<string, string>) => {
+const json = async <T = object>(endpoint: string, params: Record<string, string>) => {
   const { res, text } = await call(endpoint, { ...params, f: 'json' });
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-  return (JSON.parse(text) as { 'subsonic-response': Envelope })['subsonic-response'];
+  return (JSON.parse(text) as { 'subsonic-response': Envelope & T })['subsonic-response'];
 };
 const token = (password: string) => {
   const s = randomBytes(6).toString('hex');
-  return { t: createHash('md5').update(password + s).digest('hex'), s };
+  return {
+    t: createHash('md5')
+      .update(password + s)
+      .digest('hex'),
+    s,
+  };
 };
 const asListener = () => ({ u: f.listener.name, ...token(f.listener.password), v: '1.16.1', c: 'test' });
 
@@ -61,15 +66,22 @@ describe('envelope', () => {
   });
 
   test('an album in XML carries the same songs as in JSON, songs as child elements', async () => {
-    const id = (await json('getAlbumList2', { ...asListener(), type: 'alphabeticalByName' })) as {
-      albumList2: { album: { id: string; name: string }[] };
-    };
+    const id = await json<{ albumList2: { album: { id: string; name: string }[] } }>('getAlbumList2', {
+      ...asListener(),
+      type: 'alphabeticalByName',
+    });
     const blue = id.albumList2.album.find((a) => a.name === 'Blue Garden')!;
-    const asJson = (await json('getAlbum', { ...asListener(), id: blue.id })) as {
-      album: { song: { id: string; title: string; track: number }[] };
-    };
+    const asJson = await json<{ album: { song: { id: string; title: string; track: number }[] } }>(
+      'getAlbum',
+      {
+        ...asListener(),
+        id: blue.id,
+      },
+    );
     const { text } = await call('getAlbum.view', { ...asListener(), id: blue.id });
-    const asXml = xml.parse(text) as { 'subsonic-response': { album: { song: { id: string; title: string }[] } } };
+    const asXml = xml.parse(text) as {
+      'subsonic-response': { album: { song: { id: string; title: string }[] } };
+    };
     assert.deepEqual(
       asXml['subsonic-response'].album.song.map((s) => [s.id, s.title]),
       asJson.album.song.map((s) => [s.id, s.title]),
@@ -115,7 +127,7 @@ describe('authentication', () => {
   });
 
   test('an API key alone signs in (tokenInfo names its user); an unknown key is error 44', async () => {
-    const ok = (await json('tokenInfo', { apiKey: f.apiKey })) as { tokenInfo: { username: string } };
+    const ok = await json<{ tokenInfo: { username: string } }>('tokenInfo', { apiKey: f.apiKey });
     assert.equal(ok.tokenInfo.username, f.listener.name);
     const bad = await json('ping', { apiKey: 'tgk_not-a-key' });
     assert.equal(bad.error?.code, 44);

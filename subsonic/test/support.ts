@@ -33,7 +33,14 @@ const run = promisify(execFile);
 
 /** The fixture's tracks: two albums of four tracks, mp3 and flac. */
 export const ALBUMS = [
-  { title: 'Blue Garden', artist: 'Velvet 12', format: 'mp3', codec: 'MPEG 1 Layer 3', genre: 'House', year: 1998 },
+  {
+    title: 'Blue Garden',
+    artist: 'Velvet 12',
+    format: 'mp3',
+    codec: 'MPEG 1 Layer 3',
+    genre: 'House',
+    year: 1998,
+  },
   { title: 'Red Harbour', artist: 'Neon 3', format: 'flac', codec: 'FLAC', genre: 'Techno', year: 2004 },
 ] as const;
 export const TRACKS_PER_ALBUM = 4;
@@ -113,7 +120,14 @@ export async function startFixture(options: { graph?: boolean } = {}): Promise<F
         const file = path.join(libraryRoot, album.title, `${n}.${album.format}`);
         await makeAudio(file, album.format, 220 * (a + 1) + 55 * n);
         const { size, mtimeMs } = await stat(file);
-        facts.push({ libraryId, path: file, size, mtimeMs, contentHash: randomUUID(), meta: tagsOf(album, n, size) });
+        facts.push({
+          libraryId,
+          path: file,
+          size,
+          mtimeMs,
+          contentHash: randomUUID(),
+          meta: tagsOf(album, n, size),
+        });
       }
     }
     const saved = await catalog.database.db.transaction((tx) => upsertTracks(tx, facts));
@@ -172,7 +186,17 @@ export async function startFixture(options: { graph?: boolean } = {}): Promise<F
     await new Promise<void>((resolve) => server.httpServer.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => server.stop());
     const url = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}`;
-    return { url, catalog, libraryRoot, tracks, admin, listener, apiKey, scanQueue: catalog.scanQueue, close };
+    return {
+      url,
+      catalog,
+      libraryRoot,
+      tracks,
+      admin,
+      listener,
+      apiKey,
+      scanQueue: catalog.scanQueue,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

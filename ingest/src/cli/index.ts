@@ -36,7 +36,8 @@ function userCommand(
   const [name, ...more] = rest;
   if (more.length > 0) return undefined;
   if (action === 'list' && name === undefined) return { action: 'list' };
-  if (action === 'add' && name) return { action: 'add', name, admin: values.admin, password: values.password };
+  if (action === 'add' && name)
+    return { action: 'add', name, admin: values.admin, password: values.password };
   if (action === 'api-key' && name) return { action: 'api-key', name, keyName: values.name };
   return undefined;
 }

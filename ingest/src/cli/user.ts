@@ -9,7 +9,12 @@ import { EXIT } from './import.ts';
 
 /** What `tonegraph user` was asked. */
 export type UserCommand =
-  | { readonly action: 'add'; readonly name: string; readonly admin: boolean; readonly password?: string | undefined }
+  | {
+      readonly action: 'add';
+      readonly name: string;
+      readonly admin: boolean;
+      readonly password?: string | undefined;
+    }
   | { readonly action: 'api-key'; readonly name: string; readonly keyName?: string | undefined }
   | { readonly action: 'list' };
 
@@ -42,6 +47,8 @@ export async function runUser(api: Api, command: UserCommand, out: Writable): Pr
     'mutation($user: String!, $name: String) { createApiKey(userName: $user, name: $name) { key user { name } } }',
     { user: command.name, name: command.keyName ?? 'default' },
   );
-  out.write(`API key of ${createApiKey.user.name} (shown once; players send it as apiKey=):\n${createApiKey.key}\n`);
+  out.write(
+    `API key of ${createApiKey.user.name} (shown once; players send it as apiKey=):\n${createApiKey.key}\n`,
+  );
   return EXIT.ok;
 }

@@ -54,4 +54,6 @@ log.info(
 if (!config.STREAM_SECRET)
   log.warn('STREAM_SECRET is unset: Track.streamUrl fails with STREAM_URLS_DISABLED');
 if (!config.SUBSONIC_PASSWORD_KEY && config.TONEGRAPH_ENV === 'production')
-  log.warn('SUBSONIC_PASSWORD_KEY is unset: listeners\' passwords are encrypted under the public development key');
+  log.warn(
+    "SUBSONIC_PASSWORD_KEY is unset: listeners' passwords are encrypted under the public development key",
+  );

@@ -1,9 +1,4 @@
-import {
-  albumWithSongs,
-  artistWithAlbums,
-  listAlbumArtists,
-  songsByIds,
-} from '@tonegraph/catalog/store';
+import { albumWithSongs, artistWithAlbums, listAlbumArtists, songsByIds } from '@tonegraph/catalog/store';
 import type { Endpoint } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { albumDirView, albumView, artistView, indexed, songView } from '../views.ts';

@@ -29,7 +29,9 @@ export const lists: Record<string, Endpoint> = {
       type,
       size: params.int('size', 10, 1, 500),
       offset: params.int('offset', 0),
-      ...(type === 'byYear' ? { fromYear: params.requiredInt('fromYear'), toYear: params.requiredInt('toYear') } : {}),
+      ...(type === 'byYear'
+        ? { fromYear: params.requiredInt('fromYear'), toYear: params.requiredInt('toYear') }
+        : {}),
       ...(type === 'byGenre' ? { genre: params.required('genre') } : {}),
     });
     return { albumList2: { album: albums.map(albumView) } };

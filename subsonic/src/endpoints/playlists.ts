@@ -50,7 +50,10 @@ export const playlists: Record<string, Endpoint> = {
     const playlistId = params.get('playlistId');
     if (playlistId !== undefined) {
       await owned(playlistId, () =>
-        updatePlaylist(deps.database.db, playlistId, user.id, { name: params.get('name'), replaceTrackIds: songIds }),
+        updatePlaylist(deps.database.db, playlistId, user.id, {
+          name: params.get('name'),
+          replaceTrackIds: songIds,
+        }),
       );
       return playlistPayload(ctx, playlistId);
     }

@@ -19,7 +19,11 @@ const QUERY = `query Similar($seeds: [ID!]!, $limit: Int!) {
 }`;
 
 /** Track ids the library graph recommends after `seeds`, best first. */
-export async function recommend(deps: SubsonicDeps, seeds: readonly string[], limit: number): Promise<string[]> {
+export async function recommend(
+  deps: SubsonicDeps,
+  seeds: readonly string[],
+  limit: number,
+): Promise<string[]> {
   const response = await fetch(deps.libraryGraphUrl, {
     method: 'POST',
     headers: {

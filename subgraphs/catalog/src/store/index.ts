@@ -64,7 +64,15 @@ export {
   UserNotFoundError,
   type ListeningUser,
 } from './listening-users.ts';
-export { kindsOf, playStats, recordPlay, star, starCounts, unstar, type StarKind } from './listening-stars.ts';
+export {
+  kindsOf,
+  playStats,
+  recordPlay,
+  star,
+  starCounts,
+  unstar,
+  type StarKind,
+} from './listening-stars.ts';
 export {
   createPlaylist,
   deletePlaylist,

@@ -133,7 +133,12 @@ export interface PlaylistChange {
  * renumbered from 0. Throws {@link PlaylistNotFoundError} when the playlist
  * is not theirs.
  */
-export async function updatePlaylist(db: Db, id: string, ownerId: string, change: PlaylistChange): Promise<void> {
+export async function updatePlaylist(
+  db: Db,
+  id: string,
+  ownerId: string,
+  change: PlaylistChange,
+): Promise<void> {
   await db.transaction(async (tx) => {
     const [row] = await tx.execute<{ id: string }>(sql`
       update playlists set
@@ -162,6 +167,8 @@ export async function updatePlaylist(db: Db, id: string, ownerId: string, change
 
 /** Deletes a playlist of `ownerId`; throws {@link PlaylistNotFoundError} otherwise. */
 export async function deletePlaylist(db: Db, id: string, ownerId: string): Promise<void> {
-  const rows = await db.execute(sql`delete from playlists where id = ${id}::uuid and owner_id = ${ownerId}::uuid`);
+  const rows = await db.execute(
+    sql`delete from playlists where id = ${id}::uuid and owner_id = ${ownerId}::uuid`,
+  );
   if (rows.count === 0) throw new PlaylistNotFoundError(`no playlist ${id} of this user`);
 }

@@ -68,7 +68,11 @@ export async function playStats(
 }
 
 /** How many users starred each track, for GraphQL's `Track.starCount`. */
-export async function starCounts(db: Db, kind: StarKind, ids: readonly string[]): Promise<Map<string, number>> {
+export async function starCounts(
+  db: Db,
+  kind: StarKind,
+  ids: readonly string[],
+): Promise<Map<string, number>> {
   if (ids.length === 0) return new Map();
   const rows = await db.execute<{ item_id: string; n: number }>(sql`
     select item_id::text, count(*)::int as n from stars

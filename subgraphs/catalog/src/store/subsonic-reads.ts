@@ -24,12 +24,18 @@ export const isCatalogId = (id: string): boolean => UUID.test(id);
 
 /** Every library (Subsonic's music folders), by name. */
 export async function listLibraryFolders(db: Db): Promise<{ id: string; name: string }[]> {
-  return [...(await db.execute<{ id: string; name: string }>(sql`select id::text, name from libraries order by name, id`))];
+  return [
+    ...(await db.execute<{ id: string; name: string }>(
+      sql`select id::text, name from libraries order by name, id`,
+    )),
+  ];
 }
 
 /** Artists that are the album artist of at least one album, by sort name. */
 export async function listAlbumArtists(db: Db, userId: string): Promise<ArtistRow[]> {
-  const rows = await db.execute(artistSelect(userId, sql`where ac.album_count > 0 order by a.sort_name, a.id`));
+  const rows = await db.execute(
+    artistSelect(userId, sql`where ac.album_count > 0 order by a.sort_name, a.id`),
+  );
   return rows.map(toArtist);
 }
 
@@ -43,7 +49,10 @@ export async function artistWithAlbums(
   const [artist] = await db.execute(artistSelect(userId, sql`where a.id = ${artistId}::uuid`));
   if (!artist) return null;
   const albums = await db.execute(
-    albumSelect(userId, sql`where al.album_artist_id = ${artistId}::uuid order by al.year nulls last, al.title, al.id`),
+    albumSelect(
+      userId,
+      sql`where al.album_artist_id = ${artistId}::uuid order by al.year nulls last, al.title, al.id`,
+    ),
   );
   return { artist: toArtist(artist), albums: albums.map(toAlbum) };
 }
@@ -238,7 +247,9 @@ export async function albumCoverFile(db: Db, albumId: string): Promise<string | 
 }
 
 /** Whether a scan is queued or running, and how many tracks the catalog holds. */
-export async function scanStatus(db: Db): Promise<{ scanning: boolean; count: number; lastScan: string | null }> {
+export async function scanStatus(
+  db: Db,
+): Promise<{ scanning: boolean; count: number; lastScan: string | null }> {
   const [row] = await db.execute<{ scanning: boolean; count: number; last_scan: string | null }>(sql`
     select exists (select 1 from import_jobs where status in ('QUEUED', 'RUNNING')) as scanning,
            (select count(*)::int from tracks) as count,
