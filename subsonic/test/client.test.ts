@@ -243,14 +243,13 @@ describe('similar songs, scans and streams', () => {
       byArtist.map((s) => s.title),
       ['Red Harbour 1'],
     );
-    // A song's: its album's other tracks, the ones sharing tempo and key first.
+    // A song's: its album's other tracks, the two sharing tempo and key (equal scores: either order) first.
     const bySong = ok(
       await api.getSimilarSongs2({ id: f.tracks.get('Red Harbour 2')!, count: 3 }),
     ).similarSongs2;
-    assert.deepEqual(
-      bySong.song?.map((s) => s.title),
-      ['Red Harbour 3', 'Red Harbour 4', 'Red Harbour 1'],
-    );
+    const titles = bySong.song?.map((s) => s.title) ?? [];
+    assert.deepEqual(titles.slice(0, 2).sort(), ['Red Harbour 3', 'Red Harbour 4']);
+    assert.equal(titles[2], 'Red Harbour 1');
   });
 
   test('startScan queues a scan (admins only) and getScanStatus reports it', async () => {

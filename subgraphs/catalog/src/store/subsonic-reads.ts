@@ -109,45 +109,68 @@ export interface AlbumListOptions {
 const hasGenre = (column: SQL, genre: string) =>
   sql`exists (select 1 from unnest(${column}) g where lower(g) = lower(${genre}))`;
 
-/** A page of albums in one of Subsonic's orders. */
-export async function albumList(db: Db, userId: string, o: AlbumListOptions): Promise<AlbumRow[]> {
-  let rest: SQL;
+/**
+ * The ids of one page of albums in one of Subsonic's orders. Only the page's
+ * albums are then read with their counts and plays ({@link albumsByIds}):
+ * the per-album aggregates are never computed for a whole catalog to sort it.
+ */
+function albumPageIds(userId: string, o: AlbumListOptions): SQL {
+  const page = sql`limit ${o.size} offset ${o.offset}`;
   switch (o.type) {
     case 'random':
-      rest = sql`where st.song_count > 0 order by random()`;
-      break;
+      return sql`select al.id from albums al where exists (select 1 from tracks t where t.album_id = al.id)
+                 order by random() ${page}`;
     case 'newest':
-      rest = sql`where st.song_count > 0 order by st.created desc, al.id`;
-      break;
+      return sql`select t.album_id as id from tracks t where t.album_id is not null
+                 group by t.album_id order by min(t.added_at) desc, t.album_id ${page}`;
     case 'alphabeticalByName':
-      rest = sql`order by lower(al.title), al.id`;
-      break;
+      // (title, id): the order of albums_title_idx, so the page is an index range.
+      return sql`select al.id from albums al order by al.title, al.id ${page}`;
     case 'alphabeticalByArtist':
-      rest = sql`order by lower(coalesce(aa.sort_name, '')), lower(al.title), al.id`;
-      break;
+      return sql`select al.id from albums al left join artists aa on aa.id = al.album_artist_id
+                 order by aa.sort_name nulls last, al.title, al.id ${page}`;
     case 'frequent':
-      rest = sql`where pl.play_count > 0 order by pl.play_count desc, al.id`;
-      break;
+      return sql`select t.album_id as id from track_plays p join tracks t on t.id = p.track_id
+                 where p.user_id = ${userId}::uuid and t.album_id is not null
+                 group by t.album_id order by sum(p.play_count) desc, t.album_id ${page}`;
     case 'recent':
-      rest = sql`where pl.last_played is not null order by pl.last_played desc, al.id`;
-      break;
+      return sql`select t.album_id as id from track_plays p join tracks t on t.id = p.track_id
+                 where p.user_id = ${userId}::uuid and t.album_id is not null
+                 group by t.album_id order by max(p.last_played) desc, t.album_id ${page}`;
     case 'starred':
-      rest = sql`where s.starred_at is not null order by s.starred_at desc, al.id`;
-      break;
+      return sql`select s.item_id as id from stars s join albums al on al.id = s.item_id
+                 where s.user_id = ${userId}::uuid and s.kind = 'album'
+                 order by s.starred_at desc, s.item_id ${page}`;
     case 'byYear': {
       const from = o.fromYear ?? 0;
       const to = o.toYear ?? 9999;
       const [lo, hi] = from <= to ? [from, to] : [to, from];
       const dir = from <= to ? sql`asc` : sql`desc`;
-      rest = sql`where al.year between ${lo} and ${hi} order by al.year ${dir}, lower(al.title), al.id`;
-      break;
+      return sql`select al.id from albums al where al.year between ${lo} and ${hi}
+                 order by al.year ${dir}, al.title, al.id ${page}`;
     }
     case 'byGenre':
-      rest = sql`where ${hasGenre(sql`al.genres`, o.genre ?? '')} order by lower(al.title), al.id`;
-      break;
+      return sql`select al.id from albums al where ${hasGenre(sql`al.genres`, o.genre ?? '')}
+                 order by al.title, al.id ${page}`;
   }
-  const rows = await db.execute(albumSelect(userId, sql`${rest} limit ${o.size} offset ${o.offset}`));
-  return rows.map(toAlbum);
+}
+
+/** Albums by id with one user's plays and stars, in the order given (unknown ids left out). */
+async function albumsByIds(db: Db, userId: string, albumIds: readonly string[]): Promise<AlbumRow[]> {
+  if (albumIds.length === 0) return [];
+  const rows = (await db.execute(albumSelect(userId, sql`where al.id = any(${ids(albumIds)})`))).map(toAlbum);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return albumIds.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** A page of albums in one of Subsonic's orders. */
+export async function albumList(db: Db, userId: string, o: AlbumListOptions): Promise<AlbumRow[]> {
+  const page = await db.execute<{ id: string }>(albumPageIds(userId, o));
+  return albumsByIds(
+    db,
+    userId,
+    page.map((r) => String(r.id)),
+  );
 }
 
 /** Random songs, optionally of a genre and between two years. */
@@ -208,7 +231,7 @@ export async function searchAll(
       ? db.execute(
           albumSelect(
             userId,
-            sql`where ${like(sql`al.title`)} order by lower(al.title), al.id limit ${o.albumCount} offset ${o.albumOffset}`,
+            sql`where ${like(sql`al.title`)} order by al.title, al.id limit ${o.albumCount} offset ${o.albumOffset}`,
           ),
         )
       : [],
@@ -216,7 +239,7 @@ export async function searchAll(
       ? db.execute(
           songSelect(
             userId,
-            sql`where ${like(sql`t.title`)} order by lower(t.title), t.id limit ${o.songCount} offset ${o.songOffset}`,
+            sql`where ${like(sql`t.title`)} order by t.title, t.id limit ${o.songCount} offset ${o.songOffset}`,
           ),
         )
       : [],
