@@ -35,6 +35,8 @@ if (config.auth) {
   );
 }
 if (!config.SUBGRAPH_SECRET) log.warn('SUBGRAPH_SECRET is not set: subgraph requests are not signed');
+if (!config.STREAM_SECRET)
+  log.warn('STREAM_SECRET is not set: signed /stream URLs are refused (credentials only)');
 
 let redis: Redis | undefined;
 if (config.REDIS_URL) {

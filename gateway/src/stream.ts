@@ -5,8 +5,8 @@
 // scope), or a signed URL from `Track.streamUrl` for clients that cannot send
 // a token (an <audio> element). See "Streaming" in the gateway README.
 import type { Express, Request, RequestHandler, Response } from 'express';
-import type { Logger } from '@tonegraph/logger';
 import {
+  isTrackId,
   parseStreamRequest,
   refuseStream,
   StreamRequestError,
@@ -14,8 +14,8 @@ import {
   type Streamer,
   verifyStreamSignature,
 } from '@tonegraph/streaming';
-import { type Authenticator, requireScope } from './auth/index.ts';
-import type { GatewayMetrics } from './observability/metrics.ts';
+import { requireScope } from './auth/index.ts';
+import type { ExportDeps } from './export.ts';
 import { currentRequest } from './observability/request-context.ts';
 import { CatalogUnavailableError, findTrackFile } from './stream-track.ts';
 
@@ -31,23 +31,15 @@ export const StreamCode = {
   UpstreamFailed: 'STREAM_UPSTREAM_FAILED',
 } as const;
 
-/** What {@link mountStream} needs from the gateway. */
-export interface StreamDeps {
-  readonly authenticator: Authenticator;
-  readonly metrics: GatewayMetrics;
-  /** Subgraph name → URL; filled when the gateway loads the supergraph. */
-  readonly subgraphs: ReadonlyMap<string, string>;
-  /** The subgraph signature (SUBGRAPH_SECRET). */
-  readonly subgraphSecret?: string | undefined;
-  /** Time the catalog has to answer a lookup, ms. */
-  readonly subgraphTimeoutMs: number;
+/** What {@link mountStream} needs from the gateway: the export's way to the catalog, and the streamer. */
+export interface StreamDeps extends Pick<
+  ExportDeps,
+  'authenticator' | 'metrics' | 'subgraphs' | 'subgraphSecret' | 'subgraphTimeoutMs' | 'log'
+> {
   /** Verifies signed URLs (STREAM_SECRET, the catalog's); unset: signed URLs are refused. */
   readonly streamSecret?: string | undefined;
   readonly streamer: Streamer;
-  readonly log: Logger;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Mounts GET and HEAD {@link STREAM_PATH}/:trackId (express answers HEAD with the GET route). */
 export function mountStream(app: Express, deps: StreamDeps): void {
@@ -119,7 +111,7 @@ export function mountStream(app: Express, deps: StreamDeps): void {
   app.get(
     `${STREAM_PATH}/:trackId`,
     // An id no track can have (a path, "..", an encoded slash) is simply not a track.
-    (req, res, next) => (UUID.test(req.params.trackId) ? next() : notFound(res)),
+    (req, res, next) => (isTrackId(req.params.trackId) ? next() : notFound(res)),
     access,
     (req, res, next) => void serve(req, res).catch(next),
   );

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { ConfigError } from '@tonegraph/config';
 import { parseGatewayConfig } from '../src/config.ts';
@@ -47,4 +48,14 @@ test('every bad security value is reported at once', () => {
     }).sort(),
     ['GATEWAY_API_KEYS', 'GATEWAY_AUTH', 'GATEWAY_JWT_SECRET', 'SUBGRAPH_SECRET'],
   );
+});
+
+test('stream settings: a short STREAM_SECRET and a transcode limit below 1 are refused; the limit defaults to the cores', () => {
+  assert.equal(parseGatewayConfig({}).STREAM_MAX_TRANSCODES, availableParallelism());
+  assert.equal(parseGatewayConfig({}).STREAM_SECRET, undefined);
+  assert.equal(parseGatewayConfig({ STREAM_MAX_TRANSCODES: '3' }).STREAM_MAX_TRANSCODES, 3);
+  assert.deepEqual(issues({ STREAM_SECRET: 'short', STREAM_MAX_TRANSCODES: '0' }).sort(), [
+    'STREAM_MAX_TRANSCODES',
+    'STREAM_SECRET',
+  ]);
 });

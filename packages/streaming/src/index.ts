@@ -18,4 +18,4 @@ export {
   type TranscodeFormat,
 } from './plan.ts';
 export { refuse as refuseStream } from './respond.ts';
-export { realPathInside, isInside } from './inside-root.ts';
+export { realPathInside, isInside, isTrackId } from './inside-root.ts';

@@ -1,6 +1,11 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` can be a track's id (a UUID): anything else — a path, "..", an encoded slash — is no track. */
+export const isTrackId = (id: string): boolean => UUID.test(id);
+
 /** Whether `child` is `parent` or lies under it; both absolute and normalised. */
 export const isInside = (child: string, parent: string): boolean => {
   const rel = path.relative(parent, child);

@@ -65,7 +65,8 @@ export function serveOriginal(
     const status = error.status ?? 500;
     if (status >= 500) log.error({ err: error, trackId: file.trackId }, 'stream: the file could not be read');
     else log.debug({ status, trackId: file.trackId }, 'stream: original refused');
-    if (res.headersSent) return void res.destroy(error);
+    // Past the headers nothing can be said any more: the client sees a cut response.
+    if (res.headersSent) return void res.destroy();
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
     const message =

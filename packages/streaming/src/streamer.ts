@@ -64,7 +64,7 @@ export function createStreamer(options: StreamerOptions): Streamer {
     served.inc({ kind: plan.kind });
     if (plan.kind === 'original') return serveOriginal(req, res, file, log);
     // HEAD describes the transcode without running one.
-    if (req.method === 'HEAD') return void res.writeHead(200, transcodeHeaders(plan)).end();
+    if (req.method === 'HEAD') return void res.writeHead(200, transcodeHeaders(file, plan)).end();
     if (closing)
       return refuse(res, 503, 'SHUTTING_DOWN', 'The server is shutting down', { 'retry-after': retryAfter });
     if (running.size >= maxTranscodes) {

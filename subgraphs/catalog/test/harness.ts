@@ -4,7 +4,7 @@ import { createLogger } from '@tonegraph/logger';
 import { createTestDatabase, isolation, testServices } from '@tonegraph/testing';
 import { createDb, type Database } from '../src/db/client.ts';
 import { createScanPublisher } from '@tonegraph/queues';
-import { createServer } from '../src/server.ts';
+import { type CatalogDeps, createServer } from '../src/server.ts';
 import { migrateCatalog } from '../src/store/migrate.ts';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -30,9 +30,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A catalog subgraph on port 0 over a fresh, migrated database of its own. */
+/**
+ * A catalog subgraph on port 0 over a fresh, migrated database of its own;
+ * `subgraphSecret` and `streamUrls` as `createServer` takes them (`gql` does
+ * not sign: with a secret, ask through a gateway).
+ */
 export async function startCatalog(
-  options: { allowedRoots?: string[]; amqpUrl?: string } = {},
+  options: {
+    allowedRoots?: string[];
+    amqpUrl?: string;
+    subgraphSecret?: string;
+    streamUrls?: CatalogDeps['streamUrls'];
+  } = {},
 ): Promise<Harness> {
   const testDb = await createTestDatabase(testServices().DATABASE_URL);
   const statements: string[] = [];
@@ -56,6 +65,8 @@ export async function startCatalog(
     log,
     pubsub,
     redisPrefix,
+    subgraphSecret: options.subgraphSecret,
+    streamUrls: options.streamUrls,
   });
   await new Promise<void>((resolve) => server.httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}/graphql`;

@@ -6,6 +6,8 @@ import { migrateCatalog, type FileFacts, type TrackTags } from '../src/store/ind
 /** A migrated database of its own for a store test file. */
 export interface StoreFixture {
   readonly database: Database;
+  /** The database's URL, for a second pool (e.g. one that records its statements). */
+  readonly databaseUrl: string;
   /** A library row to hang tracks and jobs on. */
   addLibrary(name?: string): Promise<string>;
   close(): Promise<void>;
@@ -18,6 +20,7 @@ export async function startStore(): Promise<StoreFixture> {
   let n = 0;
   return {
     database,
+    databaseUrl: testDb.url,
     async addLibrary(name = `Library ${++n}`) {
       const [row] = await database.sql<{ id: string }[]>`
         insert into libraries (name, path) values (${name}, ${`/music/${name}-${Date.now()}-${n}`}) returning id`;

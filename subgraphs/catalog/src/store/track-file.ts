@@ -1,9 +1,7 @@
 import { eq } from 'drizzle-orm';
-import { realPathInside, type TrackFile } from '@tonegraph/streaming';
+import { isTrackId, realPathInside, type TrackFile } from '@tonegraph/streaming';
 import type { Db } from '../db/client.ts';
 import { libraries, tracks } from '../db/schema.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The file to stream for a track: its real path (symlinks resolved), size,
@@ -12,7 +10,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * its library's real root (a symlink pointing out of the library, a file gone).
  */
 export async function trackFile(db: Db, trackId: string): Promise<TrackFile | null> {
-  if (!UUID.test(trackId)) return null;
+  if (!isTrackId(trackId)) return null;
   const [row] = await db
     .select({
       path: tracks.filePath,
