@@ -1,28 +1,12 @@
 // Catalog rows as the Subsonic API's elements (`child`, `albumID3`,
 // `artistID3`, `playlist`), with OpenSubsonic's additions where cheap.
 import type { AlbumRow, ArtistRow, PlaylistSummary, SongRow } from '@tonegraph/catalog/store';
+import { AUDIO_CONTENT_TYPES } from '@tonegraph/streaming';
 import type { Node } from './envelope.ts';
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  mp3: 'audio/mpeg',
-  flac: 'audio/flac',
-  m4a: 'audio/mp4',
-  mp4: 'audio/mp4',
-  aac: 'audio/aac',
-  ogg: 'audio/ogg',
-  oga: 'audio/ogg',
-  opus: 'audio/ogg',
-  wav: 'audio/wav',
-  aiff: 'audio/aiff',
-  aif: 'audio/aiff',
-  wma: 'audio/x-ms-wma',
-  ape: 'audio/x-ape',
-  wv: 'audio/x-wavpack',
-};
 
 /** The MIME type of a stored format (`application/octet-stream` when unknown). */
 export const contentTypeOf = (format: string): string =>
-  CONTENT_TYPES[format.toLowerCase()] ?? 'application/octet-stream';
+  AUDIO_CONTENT_TYPES[format.toLowerCase()] ?? 'application/octet-stream';
 
 const safe = (text: string) => text.replaceAll('/', '_');
 

@@ -1,9 +1,9 @@
 import DataLoader from 'dataloader';
 import type { Db } from './db/client.ts';
 import { playStats, starCounts } from './store/listening-stars.ts';
+import { isCatalogId } from './store/subsonic-reads.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const valid = (keys: readonly string[]) => keys.filter((k) => UUID.test(k));
+const valid = (keys: readonly string[]) => keys.filter(isCatalogId);
 
 /** Per-request loaders of the listening data (plays, stars): one statement per field over a page. */
 export function createListeningLoaders(db: Db) {
