@@ -1,11 +1,11 @@
 // The Subsonic endpoints through a real client library (npm `subsonic-api`,
 // token + salt authentication, JSON), as a player uses them: browse from
-// artists down to a song, search, album lists, stars, scrobbles (and the
+// artists down to a song, search, album lists, covers, stars, scrobbles (and the
 // play count they leave in GraphQL), playlists, similar songs from the
 // library graph, scans, and a stream that ffprobe decodes.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -129,6 +129,25 @@ describe('browse', () => {
     const { randomSongs } = ok(await api.getRandomSongs({ size: 3, genre: 'House' }));
     assert.equal(randomSongs.song?.length, 3);
     assert.ok(randomSongs.song?.every((s) => s.album === 'Blue Garden'));
+  });
+});
+
+describe('covers', () => {
+  test("an album's stored cover is its coverArt id, and getCoverArt serves the file", async () => {
+    const album = await blueId();
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7)]);
+    await mkdir(path.join(f.libraryRoot, '.covers'), { recursive: true });
+    await writeFile(path.join(f.libraryRoot, '.covers', 'blue.jpg'), jpeg);
+    // As ingest's enrichment stage records a cover.
+    await f.catalog.database
+      .sql`update albums set cover_path = 'blue.jpg', cover_source = 'embedded' where id = ${album}`;
+    const { album: withCover } = ok(await api.getAlbum({ id: album }));
+    assert.equal(withCover.coverArt, album);
+    assert.ok(withCover.song?.every((s) => s.coverArt === album));
+    const res = await api.getCoverArt({ id: withCover.coverArt, size: 300 });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'image/jpeg');
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), jpeg);
   });
 });
 
