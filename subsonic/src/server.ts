@@ -31,8 +31,13 @@ export const endpoints: Readonly<Record<string, Endpoint>> = {
 export interface SubsonicServer {
   /** Not listening: `index.ts` (or a test) listens. */
   readonly httpServer: Server;
-  /** Stops accepting connections and waits for those open (streams included) to end; idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting connections, ends the running transcodes, lets the
+   * responses in flight finish for up to `graceMs` (default 5 s: a player
+   * streaming an original would otherwise hold the shutdown for a whole
+   * song), then closes what is left. Idempotent.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -100,11 +105,16 @@ export function createServer(deps: SubsonicDeps): SubsonicServer {
   let stopping: Promise<void> | undefined;
   return {
     httpServer,
-    stop() {
-      stopping ??= new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
+    stop(graceMs = 5000) {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();
-      }).then(() => deps.streamer.close());
+        await deps.streamer.close();
+        const fuse = setTimeout(() => httpServer.closeAllConnections(), graceMs);
+        fuse.unref();
+        await closed;
+        clearTimeout(fuse);
+      })();
       return stopping;
     },
   };
