@@ -1,6 +1,9 @@
 // The catalog as the Subsonic API browses it: artists → albums → songs,
-// album lists, random songs, search and a user's stars, each one statement
-// whose rows carry that user's play counts and stars.
+// album lists, random songs, search and a user's stars, with that user's
+// play counts and stars on every row. Lists that sort or draw from the whole
+// catalog read the ids of one page first, then only those rows with their
+// per-row aggregates (credits, counts, plays), never the aggregates of every
+// row just to sort them.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import {
@@ -173,7 +176,7 @@ export async function albumList(db: Db, userId: string, o: AlbumListOptions): Pr
   );
 }
 
-/** Random songs, optionally of a genre and between two years. */
+/** Random songs, optionally of a genre and between two years (ids drawn first, then only those read). */
 export async function randomSongs(
   db: Db,
   userId: string,
@@ -183,10 +186,14 @@ export async function randomSongs(
   if (o.genre) where.push(hasGenre(sql`t.genres`, o.genre));
   if (o.fromYear !== undefined) where.push(sql`t.year >= ${o.fromYear}`);
   if (o.toYear !== undefined) where.push(sql`t.year <= ${o.toYear}`);
-  const rows = await db.execute(
-    songSelect(userId, sql`where ${sql.join(where, sql` and `)} order by random() limit ${o.size}`),
+  const picked = await db.execute<{ id: string }>(
+    sql`select t.id::text from tracks t where ${sql.join(where, sql` and `)} order by random() limit ${o.size}`,
   );
-  return rows.map(toSong);
+  return songsByIds(
+    db,
+    userId,
+    picked.map((r) => r.id),
+  );
 }
 
 /** What `search3` asks for: a count and offset per kind. */
@@ -228,23 +235,35 @@ export async function searchAll(
         )
       : [],
     o.albumCount > 0
-      ? db.execute(
-          albumSelect(
-            userId,
-            sql`where ${like(sql`al.title`)} order by al.title, al.id limit ${o.albumCount} offset ${o.albumOffset}`,
-          ),
-        )
+      ? db
+          .execute<{ id: string }>(
+            sql`select al.id::text from albums al where ${like(sql`al.title`)}
+                order by al.title, al.id limit ${o.albumCount} offset ${o.albumOffset}`,
+          )
+          .then((page) =>
+            albumsByIds(
+              db,
+              userId,
+              page.map((r) => r.id),
+            ),
+          )
       : [],
     o.songCount > 0
-      ? db.execute(
-          songSelect(
-            userId,
-            sql`where ${like(sql`t.title`)} order by t.title, t.id limit ${o.songCount} offset ${o.songOffset}`,
-          ),
-        )
+      ? db
+          .execute<{ id: string }>(
+            sql`select t.id::text from tracks t where ${like(sql`t.title`)}
+                order by t.title, t.id limit ${o.songCount} offset ${o.songOffset}`,
+          )
+          .then((page) =>
+            songsByIds(
+              db,
+              userId,
+              page.map((r) => r.id),
+            ),
+          )
       : [],
   ]);
-  return { artists: artists.map(toArtist), albums: albums.map(toAlbum), songs: songs.map(toSong) };
+  return { artists: artists.map(toArtist), albums, songs };
 }
 
 /** Everything a user starred, newest star first. */
