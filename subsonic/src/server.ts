@@ -8,7 +8,7 @@ import { listening } from './endpoints/listening.ts';
 import { media } from './endpoints/media.ts';
 import { playlists } from './endpoints/playlists.ts';
 import { similarSongs } from './endpoints/similar.ts';
-import { system } from './endpoints/system.ts';
+import { publicEndpoints, system } from './endpoints/system.ts';
 import { formatOf, sendError, sendOk } from './envelope.ts';
 import { ErrorCode, SubsonicError } from './errors.ts';
 import { Params } from './params.ts';
@@ -17,7 +17,7 @@ export type { SubsonicDeps } from './context.ts';
 export { API_VERSION } from './envelope.ts';
 export { ErrorCode } from './errors.ts';
 
-/** Every endpoint by name, as `/rest/<name>` and `/rest/<name>.view` serve it. */
+/** Every endpoint that needs a user, by name, as `/rest/<name>` and `/rest/<name>.view` serve it. */
 export const endpoints: Readonly<Record<string, Endpoint>> = {
   ...system,
   ...browse,
@@ -67,6 +67,11 @@ export function createServer(deps: SubsonicDeps): SubsonicServer {
     const name = String(req.params.name ?? '').replace(/\.view$/, '');
     const child = log.child({ reqId: ++requests, endpoint: name });
     const endpoint = Object.hasOwn(endpoints, name) ? endpoints[name] : undefined;
+    const open = Object.hasOwn(publicEndpoints, name) ? publicEndpoints[name] : undefined;
+    if (open) {
+      sendOk(res, format, open());
+      return;
+    }
     try {
       if (!endpoint) throw new SubsonicError(ErrorCode.NotFound, `Unknown endpoint ${name}`);
       const user = await authenticate(deps.database.db, deps.cipher, params);

@@ -42,7 +42,11 @@ describe('system', () => {
     ok(await api.ping());
     assert.equal(ok(await api.getLicense()).license.valid, true);
     const { openSubsonicExtensions } = ok(await api.getOpenSubsonicExtensions());
-    assert.deepEqual(openSubsonicExtensions.map((e) => e.name).sort(), ['apiKeyAuthentication', 'formPost']);
+    assert.deepEqual(openSubsonicExtensions.map((e) => e.name).sort(), [
+      'apiKeyAuthentication',
+      'formPost',
+      'transcodeOffset',
+    ]);
   });
 
   test('the library is a music folder', async () => {
@@ -308,6 +312,21 @@ describe('similar songs, scans and streams', () => {
       file,
     ]);
     assert.equal(stdout.trim(), 'opus');
+
+    // transcodeOffset: the transcode starts 2 s into the 4 s track.
+    const late = await api.custom('stream.view', { id, format: 'mp3', timeOffset: 2 });
+    const lateFile = path.join(f.libraryRoot, 'late.mp3');
+    await writeFile(lateFile, Buffer.from(await late.arrayBuffer()));
+    const probe = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'csv=p=0',
+      lateFile,
+    ]);
+    assert.ok(Math.abs(Number(probe.stdout.trim()) - 2) < 0.3, probe.stdout);
 
     const download = await api.download({ id: f.tracks.get('Blue Garden 1')! });
     assert.equal(download.headers.get('content-type'), 'audio/mpeg');

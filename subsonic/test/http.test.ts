@@ -107,6 +107,21 @@ describe('envelope', () => {
 });
 
 describe('authentication', () => {
+  test('getOpenSubsonicExtensions answers without any credentials, as OpenSubsonic requires', async () => {
+    const body = await json<{ openSubsonicExtensions: { name: string; versions: number[] }[] }>(
+      'getOpenSubsonicExtensions',
+      {},
+    );
+    assert.equal(body.status, 'ok');
+    assert.deepEqual(body.openSubsonicExtensions, [
+      { name: 'apiKeyAuthentication', versions: [1] },
+      { name: 'formPost', versions: [1] },
+      { name: 'transcodeOffset', versions: [1] },
+    ]);
+    // Everything else needs them.
+    assert.equal((await json('getLicense', {})).error?.code, 10);
+  });
+
   test('a plain password and its enc: hex form both sign in', async () => {
     const p = f.listener.password;
     assert.equal((await json('ping', { u: f.listener.name, p })).status, 'ok');

@@ -6,13 +6,23 @@ import {
   ScanNotQueuedError,
 } from '@tonegraph/catalog/store';
 import type { Endpoint, EndpointContext } from '../context.ts';
+import type { Node } from '../envelope.ts';
 import { ErrorCode, SubsonicError } from '../errors.ts';
 
 /** The OpenSubsonic extensions this server implements, with their versions. */
 export const EXTENSIONS = [
   { name: 'apiKeyAuthentication', versions: [1] },
   { name: 'formPost', versions: [1] },
+  // stream's timeOffset applies to transcodes (@tonegraph/streaming seeks ffmpeg's input).
+  { name: 'transcodeOffset', versions: [1] },
 ] as const;
+
+/** Endpoints answered without authentication (OpenSubsonic requires it of getOpenSubsonicExtensions). */
+export const publicEndpoints: Readonly<Record<string, () => Node>> = {
+  getOpenSubsonicExtensions: () => ({
+    openSubsonicExtensions: EXTENSIONS.map((e) => ({ ...e, versions: [...e.versions] })),
+  }),
+};
 
 async function status({ deps }: EndpointContext) {
   const s = await scanStatus(deps.database.db);
@@ -22,8 +32,6 @@ async function status({ deps }: EndpointContext) {
 export const system: Record<string, Endpoint> = {
   ping: () => Promise.resolve({}),
   getLicense: () => Promise.resolve({ license: { valid: true } }),
-  getOpenSubsonicExtensions: () =>
-    Promise.resolve({ openSubsonicExtensions: EXTENSIONS.map((e) => ({ ...e, versions: [...e.versions] })) }),
   tokenInfo: ({ user }) => Promise.resolve({ tokenInfo: { username: user.name } }),
   async getMusicFolders({ deps }) {
     const folders = await listLibraryFolders(deps.database.db);
