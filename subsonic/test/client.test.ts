@@ -108,6 +108,12 @@ describe('browse', () => {
       hit.song?.map((s) => s.title),
       ['Red Harbour 3'],
     );
+    const folderHit = ok(await api.search2({ query: 'blue garden' })).searchResult2;
+    assert.deepEqual(
+      folderHit.album?.map((a) => [a.title, a.isDir]),
+      [['Blue Garden', true]],
+    );
+    assert.equal(folderHit.song?.length, 4);
     const byName = ok(await api.search3({ query: 'velvet' })).searchResult3;
     assert.deepEqual(
       byName.artist?.map((a) => a.name),
@@ -130,6 +136,15 @@ describe('browse', () => {
     assert.deepEqual(await names({ type: 'byGenre', genre: 'techno' }), ['Red Harbour']);
     assert.equal((await names({ type: 'newest' })).length, 2);
     assert.equal((await names({ type: 'random', size: 1 })).length, 1);
+    // The folder-based variant: the same albums, as directories.
+    const folders = ok(await api.getAlbumList({ type: 'alphabeticalByName' })).albumList.album ?? [];
+    assert.deepEqual(
+      folders.map((a) => [a.title, a.isDir]),
+      [
+        ['Blue Garden', true],
+        ['Red Harbour', true],
+      ],
+    );
     const { randomSongs } = ok(await api.getRandomSongs({ size: 3, genre: 'House' }));
     assert.equal(randomSongs.song?.length, 3);
     assert.ok(randomSongs.song?.every((s) => s.album === 'Blue Garden'));
@@ -174,6 +189,11 @@ describe('listening', () => {
     assert.deepEqual(
       starred.artist?.map((a) => a.id),
       [neon.id],
+    );
+    const asFolders = ok(await api.getStarred()).starred;
+    assert.deepEqual(
+      [asFolders.song?.map((x) => x.id), asFolders.album?.map((a) => a.id)],
+      [[song], [album]],
     );
     assert.ok(ok(await api.getSong({ id: song })).song.starred);
     assert.deepEqual(
