@@ -18,7 +18,13 @@ import { generateFixtures } from '@tonegraph/fixtures';
 import { createLogger } from '@tonegraph/logger';
 import { supergraphFile } from '@tonegraph/schema-tools';
 import { signStreamPath } from '@tonegraph/streaming';
-import { ffmpegChildren, fetchRaw, open, probe, writeLongFlac } from '@tonegraph/streaming/test-support';
+import {
+  ffmpegChildren,
+  fetchRaw,
+  pausedTranscode,
+  probe,
+  writeLongFlac,
+} from '@tonegraph/streaming/test-support';
 import { eventually } from '@tonegraph/testing';
 import { parseApiKeys } from '../src/auth/index.ts';
 import { createServer, type Gateway } from '../src/server.ts';
@@ -274,17 +280,7 @@ test('bad stream parameters are 400', async () => {
 });
 
 test('past STREAM_MAX_TRANSCODES a transcode is 503 with Retry-After; ffmpeg is gone when its client leaves', async () => {
-  const first = await open(`${url}/stream/${ids.long}?format=opus`, reader);
-  assert.equal(first.statusCode, 200);
-  await new Promise((resolve) => first.once('data', resolve));
-  first.pause();
-  const [pid] = await eventually(
-    async () => {
-      const pids = await ffmpegChildren();
-      return pids.length === 1 ? pids : undefined;
-    },
-    { what: 'the transcode running' },
-  );
+  const { res: first, pid } = await pausedTranscode(`${url}/stream/${ids.long}?format=opus`, reader);
 
   const refused = await fetchRaw(`${url}/stream/${ids.flac}?format=mp3`, { headers: reader });
   assert.equal(refused.status, 503);
@@ -295,7 +291,7 @@ test('past STREAM_MAX_TRANSCODES a transcode is 503 with Retry-After; ffmpeg is 
   assert.match(metrics, /^tonegraph_stream_transcodes_active 1$/m);
 
   first.destroy();
-  await eventually(async () => !(await ffmpegChildren()).includes(pid!), { what: `ffmpeg ${pid} gone` });
+  await eventually(async () => !(await ffmpegChildren()).includes(pid), { what: `ffmpeg ${pid} gone` });
   await eventually(
     async () => (await fetchRaw(`${url}/stream/${ids.flac}?format=mp3`, { headers: reader })).status === 200,
     {

@@ -16,6 +16,7 @@ import {
   ffmpegChildren,
   fetchRaw,
   open,
+  pausedTranscode,
   probe,
   startStreamServer,
   trackFileOf,
@@ -175,17 +176,7 @@ test('a file ffmpeg cannot read is a 502 TRANSCODE_FAILED, not an empty 200', as
 });
 
 test('ffmpeg is gone once the client leaves mid-stream', async () => {
-  const res = await open(`${server.url}/long?format=opus`);
-  assert.equal(res.statusCode, 200);
-  await new Promise((resolve) => res.once('data', resolve));
-  res.pause();
-  const [pid] = await eventually(
-    async () => {
-      const pids = await ffmpegChildren();
-      return pids.length === 1 ? pids : undefined;
-    },
-    { what: 'one ffmpeg running' },
-  );
+  const { res, pid } = await pausedTranscode(`${server.url}/long?format=opus`);
   // Still running, blocked on the full pipe: 15 minutes of audio do not fit in the buffers.
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.deepEqual(await ffmpegChildren(), [pid]);
@@ -196,9 +187,7 @@ test('ffmpeg is gone once the client leaves mid-stream', async () => {
 });
 
 test('past the transcode limit a request is 503 with Retry-After; originals still flow', async () => {
-  const first = await open(`${server.url}/long?format=mp3`);
-  assert.equal(first.statusCode, 200);
-  first.pause();
+  const { res: first } = await pausedTranscode(`${server.url}/long?format=mp3`);
   const refused = await fetchRaw(`${server.url}/flac?format=opus`);
   assert.equal(refused.status, 503);
   assert.equal(refused.headers['retry-after'], '5');

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '@tonegraph/logger';
+import { eventually } from '@tonegraph/testing';
 import {
   createStreamer,
   type StreamerOptions,
@@ -106,6 +107,29 @@ export function open(url: string, headers: Record<string, string> = {}): Promise
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * A transcode a client started and stopped reading: the response after its
+ * first bytes, paused, and the pid of the one ffmpeg child of this process
+ * running it (waited for).
+ */
+export async function pausedTranscode(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ res: IncomingMessage; pid: number }> {
+  const res = await open(url, headers);
+  if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}`);
+  await new Promise((resolve) => res.once('data', resolve));
+  res.pause();
+  const [pid] = await eventually(
+    async () => {
+      const pids = await ffmpegChildren();
+      return pids.length === 1 ? pids : undefined;
+    },
+    { what: 'one ffmpeg running' },
+  );
+  return { res, pid: pid! };
 }
 
 /** What ffprobe reads in `file`: the first audio stream's codec, and the container's duration and bit rate. */
