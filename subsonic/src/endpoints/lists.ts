@@ -4,8 +4,12 @@ import {
   searchAll,
   starredItems,
   type AlbumListType,
+  type AlbumRow,
+  type ArtistRow,
+  type SongRow,
 } from '@tonegraph/catalog/store';
 import type { Endpoint, EndpointContext } from '../context.ts';
+import type { Node } from '../envelope.ts';
 import { badParam } from '../errors.ts';
 import { albumDirView, albumView, artistView, songView } from '../views.ts';
 
@@ -48,6 +52,16 @@ function search({ deps, user, params }: EndpointContext) {
   });
 }
 
+/** Artists, albums and songs as one element; `album` renders albums as ID3 albums or as directories. */
+const listed = (
+  found: { artists: ArtistRow[]; albums: AlbumRow[]; songs: SongRow[] },
+  album: (a: AlbumRow) => Node,
+): Node => ({
+  artist: found.artists.map(artistView),
+  album: found.albums.map(album),
+  song: found.songs.map(songView),
+});
+
 // The folder-based variants (getAlbumList, search2, getStarred) answer the same
 // data with albums as directories: folder ids and ID3 ids are the same ids here.
 export const lists: Record<string, Endpoint> = {
@@ -63,44 +77,12 @@ export const lists: Record<string, Endpoint> = {
     return { randomSongs: { song: songs.map(songView) } };
   },
   /** `query=""` (or `""` quoted) lists everything, page by page, as OpenSubsonic clients sync with it. */
-  async search3(ctx) {
-    const found = await search(ctx);
-    return {
-      searchResult3: {
-        artist: found.artists.map(artistView),
-        album: found.albums.map(albumView),
-        song: found.songs.map(songView),
-      },
-    };
-  },
-  async search2(ctx) {
-    const found = await search(ctx);
-    return {
-      searchResult2: {
-        artist: found.artists.map(artistView),
-        album: found.albums.map(albumDirView),
-        song: found.songs.map(songView),
-      },
-    };
-  },
-  async getStarred2({ deps, user }) {
-    const found = await starredItems(deps.database.db, user.id);
-    return {
-      starred2: {
-        artist: found.artists.map(artistView),
-        album: found.albums.map(albumView),
-        song: found.songs.map(songView),
-      },
-    };
-  },
-  async getStarred({ deps, user }) {
-    const found = await starredItems(deps.database.db, user.id);
-    return {
-      starred: {
-        artist: found.artists.map(artistView),
-        album: found.albums.map(albumDirView),
-        song: found.songs.map(songView),
-      },
-    };
-  },
+  search3: async (ctx) => ({ searchResult3: listed(await search(ctx), albumView) }),
+  search2: async (ctx) => ({ searchResult2: listed(await search(ctx), albumDirView) }),
+  getStarred2: async ({ deps, user }) => ({
+    starred2: listed(await starredItems(deps.database.db, user.id), albumView),
+  }),
+  getStarred: async ({ deps, user }) => ({
+    starred: listed(await starredItems(deps.database.db, user.id), albumDirView),
+  }),
 };
