@@ -42,6 +42,8 @@ export interface PlatformOptions {
   >;
   /** Write each process's whole output to `<logDir>/<name>.log` (besides the tail kept for failures). */
   readonly logDir?: string;
+  /** Also start the Subsonic service, proxied by every gateway at /rest/; default false. */
+  readonly subsonic?: boolean;
 }
 
 export interface Platform {
@@ -49,6 +51,8 @@ export interface Platform {
   readonly ingest: readonly PlatformProc[];
   /** catalog, analysis, library-graph. */
   readonly subgraphs: readonly PlatformProc[];
+  /** The Subsonic service, when `subsonic` was asked for (its `url` is its base URL). */
+  readonly subsonic: PlatformProc | undefined;
   /** The subgraphs' GraphQL endpoints, as the gateways are given them. */
   readonly subgraphUrls: Readonly<Record<'catalog' | 'analysis' | 'library-graph', string>>;
   readonly databaseUrl: string;
@@ -132,6 +136,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ...options.env,
   };
   const procs: PlatformProc[] = [];
+  let subsonic: PlatformProc | undefined;
   const recipes = new Map<string, Recipe>();
   /** `ready` answering is not enough beside another process on the same port: with `mustListen` this child must listen. */
   const start = async (name: string, recipe: Recipe, mustListen = false): Promise<PlatformProc> => {
@@ -158,6 +163,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         CATALOG_URL: subgraphUrls.catalog,
         ANALYSIS_URL: subgraphUrls.analysis,
         LIBRARY_GRAPH_URL: subgraphUrls['library-graph'],
+        ...(subsonic ? { SUBSONIC_URL: subsonic.url } : {}),
         ...env,
       },
       ready: `${origin}/health`,
@@ -196,6 +202,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       subgraph('analysis', 'subgraphs/analysis/src/index.ts', ports.analysis),
       subgraph('library-graph', 'subgraphs/library-graph/src/index.ts', ports.graph),
     ]);
+    if (options.subsonic) {
+      const port = await freePort();
+      const origin = `http://127.0.0.1:${port}`;
+      subsonic = await start('subsonic', {
+        entry: 'subsonic/src/index.ts',
+        env: { PORT: String(port), LIBRARY_GRAPH_URL: subgraphUrls['library-graph'] },
+        ready: `${origin}/ready`,
+        url: origin,
+      });
+    }
     const gateways: PlatformProc[] = [];
     for (let i = 0; i < (options.gateways ?? 1); i++) gateways.push(await startGateway(`gateway-${i + 1}`));
     const ingest: PlatformProc[] = [];
@@ -214,6 +230,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       gateways,
       ingest,
       subgraphs,
+      subsonic,
       subgraphUrls,
       databaseUrl: testDb.url,
       mongoDb: iso.mongoDb,

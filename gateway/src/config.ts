@@ -111,6 +111,8 @@ const schema = z
     GATEWAY_SHUTDOWN_DELAY_MS: env.millis(0),
     /** Album covers stored by ingest (its COVER_DIR), served at /covers/. */
     COVER_DIR: z.string().default('.covers'),
+    /** The Subsonic service (`subsonic/`), proxied at /rest/ so players need only the gateway; unset: no /rest/. */
+    SUBSONIC_URL: env.url(['http', 'https']).optional(),
     /**
      * Verifies the signed stream URLs the catalog hands out (`Track.streamUrl`); the catalog's value.
      * Unset: signed URLs are refused (403) and /stream takes credentials only.

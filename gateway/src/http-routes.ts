@@ -12,6 +12,7 @@ import { mountConsole } from './console.ts';
 import { mountCovers } from './covers.ts';
 import { type ExportDeps, mountExport } from './export.ts';
 import { mountStream, STREAM_PATH, type StreamDeps } from './stream.ts';
+import { isSubsonicPath, mountSubsonicProxy } from './subsonic-proxy.ts';
 import { getQueriesWithoutPreflight } from './http-conformance.ts';
 import { batchLimit, bodyErrors, type HttpLimits } from './limits/http.ts';
 import { type HealthDeps, mountHealth } from './observability/health.ts';
@@ -27,8 +28,8 @@ export const isGraphqlRequest = (url: string | undefined) =>
   url !== undefined &&
   (url === GRAPHQL_PATH || url.startsWith(`${GRAPHQL_PATH}?`) || url === `${GRAPHQL_PATH}/`);
 
-/** A request for the stream route (audio: long-lived, already compressed). */
-const isStreamPath = (path: string) => path.startsWith(`${STREAM_PATH}/`);
+/** A request for the stream route or the Subsonic API (audio: long-lived, already compressed). */
+const isStreamPath = (path: string) => path.startsWith(`${STREAM_PATH}/`) || isSubsonicPath(path);
 
 /**
  * Never compress event streams (gzip would hold events back until its buffer
@@ -36,7 +37,8 @@ const isStreamPath = (path: string) => path.startsWith(`${STREAM_PATH}/`);
  */
 const shouldCompress = (req: express.Request, res: express.Response) =>
   !req.path.startsWith(SSE_PATH) &&
-  !isStreamPath(req.path) &&
+  // originalUrl: under app.use('/rest', …) req.path has lost its mount point by the time this runs.
+  !isStreamPath(req.originalUrl) &&
   !String(req.headers.accept ?? '').includes('text/event-stream') &&
   !String(res.getHeader('content-type') ?? '').includes('text/event-stream') &&
   compression.filter(req, res);
@@ -59,14 +61,18 @@ export interface RoutesDeps {
   readonly compression: boolean;
   /** Folder of the album covers served at /covers/; default in covers.ts. */
   readonly coverDir?: string | undefined;
+  /** The Subsonic service proxied at /rest/ (SUBSONIC_URL); unset: /rest/ is not served. */
+  readonly subsonicUrl?: string | undefined;
 }
 
 /**
  * Every route but /graphql: the request scope (deadline, child logger),
  * compression, /healthz and /readyz, /metrics, /console/, /covers/, the
- * track export, audio streams (/stream/) and the SSE stream (`read` scope).
+ * track export, audio streams (/stream/), the Subsonic API proxy (/rest/,
+ * when SUBSONIC_URL is set) and the SSE stream (`read` scope). Returns what
+ * closes the proxy's connections.
  */
-export function mountRoutes(app: Express, deps: RoutesDeps): void {
+export function mountRoutes(app: Express, deps: RoutesDeps): () => Promise<void> {
   // Not around SSE streams: they outlive any deadline, and their event fetches (and the upstream socket
   // an SSE request may open) would inherit the request's scope — its signal would abort them all.
   const scope = requestScope({ log: deps.log, timeoutMs: deps.limits.requestTimeoutMs });
@@ -87,6 +93,9 @@ export function mountRoutes(app: Express, deps: RoutesDeps): void {
   mountCovers(app, deps.coverDir ? { dir: deps.coverDir } : {});
   mountExport(app, deps.export);
   mountStream(app, deps.stream);
+  const closeSubsonic = deps.subsonicUrl
+    ? mountSubsonicProxy(app, { url: deps.subsonicUrl, log: deps.log })
+    : () => Promise.resolve();
   // Before /graphql is mounted: express would otherwise hand /graphql/stream to Apollo.
   const reject = (code: string) => deps.metrics.reject(code);
   app.use(
@@ -95,6 +104,7 @@ export function mountRoutes(app: Express, deps: RoutesDeps): void {
     requireScope(deps.authenticator, 'read', 'Subscriptions need the "read" scope', reject),
     deps.sseHandler,
   );
+  return closeSubsonic;
 }
 
 /** The context of every HTTP operation. */

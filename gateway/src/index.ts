@@ -76,6 +76,7 @@ const gateway = createServer({
   auth,
   subgraphSecret: config.SUBGRAPH_SECRET,
   coverDir: config.COVER_DIR,
+  subsonicUrl: config.SUBSONIC_URL,
   stream: { secret: config.STREAM_SECRET, maxTranscodes: config.STREAM_MAX_TRANSCODES },
   log,
   limits: {

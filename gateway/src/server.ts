@@ -103,6 +103,8 @@ export interface GatewayDeps {
   readonly compression?: boolean;
   /** Folder of the album covers ingest stores, served at /covers/; default `.covers` (relative to the working directory). */
   readonly coverDir?: string;
+  /** The Subsonic service (SUBSONIC_URL), proxied at /rest/; unset: /rest/ is not served. */
+  readonly subsonicUrl?: string | undefined;
   /**
    * /stream: STREAM_SECRET (verifies signed URLs; unset: they are refused), transcodes at once (default:
    * the number of cores), the ffmpeg executable (default `ffmpeg` on PATH).
@@ -248,7 +250,7 @@ export function createServer(deps: GatewayDeps): Gateway {
     app(req, res);
   });
   subscriptions.listen(httpServer, GRAPHQL_PATH);
-  mountRoutes(app, {
+  const closeRoutes = mountRoutes(app, {
     log,
     limits,
     authenticator,
@@ -265,7 +267,9 @@ export function createServer(deps: GatewayDeps): Gateway {
     sseHandler: subscriptions.sseHandler,
     compression: deps.compression ?? true,
     coverDir: deps.coverDir,
+    subsonicUrl: deps.subsonicUrl,
   });
+  pools.push(closeRoutes);
 
   const development = deps.development;
   let responseCache: ResponseCache | undefined;

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `tonegraph`: the command line of Tonegraph's ingest (import, status).
+// `tonegraph`: the command line of Tonegraph's ingest (import, status) and of the Subsonic API's users.
 import { parseArgs } from 'node:util';
 import { ApiError, createApi } from './api.ts';
 import { loadCliConfig } from './config.ts';
 import { EXIT, runImport } from './import.ts';
 import { runStatus } from './status.ts';
+import { runUser, type UserCommand } from './user.ts';
 
 const USAGE = `usage:
   tonegraph import <path> [--name NAME] [--full] [--watch] [--sequential]
@@ -14,10 +15,32 @@ const USAGE = `usage:
       (needs DATABASE_URL, AMQP_URL and REDIS_URL like the ingest service)
   tonegraph status
       libraries, recent import jobs and their errors
+  tonegraph user add <name> [--admin] [--password PASSWORD]
+      creates a user of the Subsonic API (/rest/); without --password a
+      random one is made and shown once
+  tonegraph user api-key <name> [--name KEY_NAME]
+      creates an API key for the user (OpenSubsonic apiKey), shown once
+  tonegraph user list
+      the users
 
 environment: TONEGRAPH_URL (default http://127.0.0.1:4000/graphql), TONEGRAPH_API_KEY
 exit codes: 0 done, 1 failed, 2 usage, 3 done but some files could not be imported
 `;
+
+/** `user add <name>`, `user api-key <name>`, `user list`; undefined for anything else. */
+function userCommand(
+  action: string | undefined,
+  rest: readonly string[],
+  values: { admin: boolean; password?: string | undefined; name?: string | undefined },
+): UserCommand | undefined {
+  const [name, ...more] = rest;
+  if (more.length > 0) return undefined;
+  if (action === 'list' && name === undefined) return { action: 'list' };
+  if (action === 'add' && name)
+    return { action: 'add', name, admin: values.admin, password: values.password };
+  if (action === 'api-key' && name) return { action: 'api-key', name, keyName: values.name };
+  return undefined;
+}
 
 async function main(): Promise<number> {
   let parsed;
@@ -29,6 +52,8 @@ async function main(): Promise<number> {
         full: { type: 'boolean', default: false },
         watch: { type: 'boolean', default: false },
         sequential: { type: 'boolean', default: false },
+        admin: { type: 'boolean', default: false },
+        password: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -58,6 +83,8 @@ async function main(): Promise<number> {
         out: process.stderr,
       });
     if (command === 'status' && !target) return await runStatus(api, process.stdout);
+    const user = userCommand(target, extra, values);
+    if (command === 'user' && user) return await runUser(api, user, process.stdout);
     process.stderr.write(USAGE);
     return EXIT.usage;
   } catch (error) {

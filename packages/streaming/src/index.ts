@@ -18,4 +18,5 @@ export {
   type TranscodeFormat,
 } from './plan.ts';
 export { refuse as refuseStream } from './respond.ts';
+export { CONTENT_TYPES as AUDIO_CONTENT_TYPES } from './original.ts';
 export { realPathInside, isInside, isTrackId } from './inside-root.ts';

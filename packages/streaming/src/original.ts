@@ -9,8 +9,11 @@ import type { Logger } from '@tonegraph/logger';
 import { refuse } from './respond.ts';
 import type { TrackFile } from './types.ts';
 
-/** Content types by the catalog's format (the file's extension); others get send's guess from the name. */
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
+/**
+ * Content types by the catalog's format (the file's extension); others get send's guess from the name.
+ * The Subsonic service describes songs (`contentType`) with the same table.
+ */
+export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   flac: 'audio/flac',
   mp3: 'audio/mpeg',
   m4a: 'audio/mp4',

@@ -29,6 +29,14 @@ const schema = servicesSchema.pick({ DATABASE_URL: true, AMQP_URL: true, REDIS_U
   STREAM_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   /** How long a `Track.streamUrl` URL stays valid, in seconds (default 6 hours). */
   STREAM_URL_TTL_S: env.int(21_600, 1),
+  /**
+   * Key under which listeners' passwords are stored encrypted (`createUser`), shared with the
+   * Subsonic service and the `tonegraph user` command. Unset: a development default (warned about in
+   * production).
+   */
+  SUBSONIC_PASSWORD_KEY: z.string().min(16, 'use at least 16 characters').optional(),
+  /** `production` warns about a missing SUBSONIC_PASSWORD_KEY. */
+  TONEGRAPH_ENV: z.enum(['development', 'production']).default('development'),
   LOG_LEVEL: env.logLevel(),
 });
 

@@ -2,6 +2,7 @@ import type { PubSubEngine } from 'graphql-subscriptions';
 import type { Logger } from '@tonegraph/logger';
 import type { Database } from './db/client.ts';
 import type { Loaders } from './loaders.ts';
+import type { PasswordCipher } from './store/listening-crypto.ts';
 import type { EnrichmentPublisher, ScanPublisher } from '@tonegraph/queues';
 
 /** How `Track.streamUrl` URLs are signed. */
@@ -31,4 +32,6 @@ export interface Context {
   readonly coverBaseUrl: string;
   /** Signs `Track.streamUrl`; unset: that field fails with STREAM_URLS_DISABLED. */
   readonly streamUrls?: StreamUrlOptions | undefined;
+  /** Encrypts the passwords `createUser` stores (SUBSONIC_PASSWORD_KEY). */
+  readonly cipher: PasswordCipher;
 }

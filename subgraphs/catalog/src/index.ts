@@ -7,6 +7,7 @@ import { createDb } from './db/client.ts';
 import { createEnrichmentPublisher, createScanPublisher, queueNames } from '@tonegraph/queues';
 import { createServer } from './server.ts';
 import { migrateCatalog } from './store/migrate.ts';
+import { DEVELOPMENT_PASSWORD_KEY, passwordCipher } from './store/listening-crypto.ts';
 
 const config = loadCatalogConfig();
 const log = createLogger({ service: 'catalog', level: config.LOG_LEVEL });
@@ -38,6 +39,7 @@ const server = await createServer({
   enrichment,
   coverBaseUrl: config.COVER_BASE_URL,
   subgraphSecret: config.SUBGRAPH_SECRET,
+  cipher: passwordCipher(config.SUBSONIC_PASSWORD_KEY ?? DEVELOPMENT_PASSWORD_KEY),
   streamUrls: config.STREAM_SECRET
     ? { secret: config.STREAM_SECRET, ttlSeconds: config.STREAM_URL_TTL_S }
     : undefined,
@@ -51,3 +53,7 @@ log.info(
 );
 if (!config.STREAM_SECRET)
   log.warn('STREAM_SECRET is unset: Track.streamUrl fails with STREAM_URLS_DISABLED');
+if (!config.SUBSONIC_PASSWORD_KEY && config.TONEGRAPH_ENV === 'production')
+  log.warn(
+    "SUBSONIC_PASSWORD_KEY is unset: listeners' passwords are encrypted under the public development key",
+  );

@@ -12,6 +12,7 @@ import type { Db } from './db/client.ts';
 import { anyOf, rowsByKey } from './db/rows.ts';
 import { albums, artists, importJobs, libraries, trackArtists, tracks } from './db/schema.ts';
 import type { ImportJobRow, LibraryRow } from './db/schema.ts';
+import { createListeningLoaders } from './listening-loaders.ts';
 
 export interface Credit {
   readonly artist: Artist;
@@ -143,6 +144,7 @@ export function createLoaders(db: Db) {
           .groupBy(trackArtists.artistId),
       ),
     ),
+    ...createListeningLoaders(db),
     trackCountByLibrary: new DataLoader<string, number>(async (keys) =>
       counts(
         keys,

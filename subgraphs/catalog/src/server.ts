@@ -9,6 +9,7 @@ import { mountExport } from './export.ts';
 import { createLoaders } from './loaders.ts';
 import type { EnrichmentPublisher, ScanPublisher } from '@tonegraph/queues';
 import { resolvers } from './resolvers/index.ts';
+import { DEVELOPMENT_PASSWORD_KEY, passwordCipher, type PasswordCipher } from './store/listening-crypto.ts';
 
 const sdlFile = new URL('../../../schema/catalog.graphql', import.meta.url);
 
@@ -31,6 +32,8 @@ export interface CatalogDeps {
   readonly coverBaseUrl?: string;
   /** Signs `Track.streamUrl` (STREAM_SECRET, STREAM_URL_TTL_S); unset: that field fails. */
   readonly streamUrls?: StreamUrlOptions | undefined;
+  /** Encrypts listeners' passwords (SUBSONIC_PASSWORD_KEY); default: the development key. */
+  readonly cipher?: PasswordCipher | undefined;
 }
 
 /** The subgraph's HTTP server, not listening (`index.ts` listens). */
@@ -42,6 +45,7 @@ export type CatalogServer = SubgraphServer;
  */
 export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
   const { database, log } = deps;
+  const cipher = deps.cipher ?? passwordCipher(DEVELOPMENT_PASSWORD_KEY);
   // The resolvers' statements are cancelled when the gateway abandons the request (db/cancel.ts).
   const db = drizzle({ client: cancelWithRequest(database.sql), schema: dbSchema });
   return createSubgraphServer({
@@ -58,6 +62,7 @@ export async function createServer(deps: CatalogDeps): Promise<CatalogServer> {
       enrichment: deps.enrichment,
       coverBaseUrl: deps.coverBaseUrl ?? '/covers',
       streamUrls: deps.streamUrls,
+      cipher,
     }),
     ready: { check: () => database.sql`select 1`, reason: 'database unreachable' },
     subscriptions: true,

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 
 const phases: { name: string; concurrency: number; patterns: string[] }[] = [
   {
-    name: 'packages, subgraphs, gateway, ingest',
+    name: 'packages, subgraphs, gateway, ingest, subsonic',
     concurrency: 4,
     patterns: [
       'packages/*/test/**/*.test.ts',
@@ -16,6 +16,7 @@ const phases: { name: string; concurrency: number; patterns: string[] }[] = [
       'subgraphs/*/test/**/*.test.ts',
       'gateway/test/**/*.test.ts',
       'ingest/test/**/*.test.ts',
+      'subsonic/test/**/*.test.ts',
     ],
   },
   { name: 'whole platform', concurrency: 1, patterns: ['e2e/*/*.test.ts'] },

@@ -24,6 +24,8 @@ const say = (line: string) => process.stdout.write(`start: ${line}\n`);
 /** Port offsets from START_PORT_BASE; each service's own default matches them at 4000. */
 const offsets: Readonly<Record<string, number>> = { gateway: 0, catalog: 1, analysis: 2, 'library-graph': 3 };
 const INGEST_OFFSET = 10;
+/** The Subsonic service (`subsonic/`), which the gateway proxies at /rest/. */
+const SUBSONIC_OFFSET = 5;
 
 async function services(env: NodeJS.ProcessEnv): Promise<ServiceSpec[]> {
   const base = config.START_PORT_BASE;
@@ -45,12 +47,24 @@ async function services(env: NodeJS.ProcessEnv): Promise<ServiceSpec[]> {
       readyUrl: `http://127.0.0.1:${port}/health`,
     });
   }
+  const subsonic = path.join(repoRoot, 'subsonic', 'src', 'index.ts');
+  const proxied: Record<string, string> = {};
+  if (await exists(subsonic)) {
+    const port = base + SUBSONIC_OFFSET;
+    proxied.SUBSONIC_URL = env.SUBSONIC_URL ?? `http://127.0.0.1:${port}`;
+    found.push({
+      name: 'subsonic',
+      args: [subsonic],
+      env: { ...env, LIBRARY_GRAPH_URL: subgraphUrls.LIBRARY_GRAPH_URL, PORT: String(port) },
+      readyUrl: `http://127.0.0.1:${port}/health`,
+    });
+  }
   const gateway = path.join(repoRoot, 'gateway', 'src', 'index.ts');
   if (await exists(gateway)) {
     found.push({
       name: 'gateway',
       args: [gateway],
-      env: { ...env, ...subgraphUrls, PORT: String(base) },
+      env: { ...env, ...subgraphUrls, ...proxied, PORT: String(base) },
       readyUrl: `http://127.0.0.1:${base}/health`,
     });
   }

@@ -1,9 +1,10 @@
 // `npm start`'s supervisor against the real platform: start-all.ts run as a
 // process, exactly as `npm start` runs it, on ports and stores of its own
 // (a fresh PostgreSQL database, MongoDB database, queues and Redis prefix).
-// A subgraph killed with SIGKILL is restarted and the gateway answers through
-// it again; SIGTERM stops every service in reverse order and exits 0; a
-// service that fails on every start makes it give up, saying why, and exit 1.
+// The gateway answers /rest/ through the Subsonic service. A subgraph killed
+// with SIGKILL is restarted and the gateway answers through it again;
+// SIGTERM stops every service in reverse order and exits 0; a service that
+// fails on every start makes it give up, saying why, and exit 1.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -123,13 +124,20 @@ async function libraries(base: number): Promise<unknown> {
 }
 
 test('a subgraph killed with SIGKILL is restarted and the gateway answers through it again; SIGTERM stops all in reverse order', async () => {
-  const base = await freePortBase([0, 1, 2, 3, 10]);
+  const base = await freePortBase([0, 1, 2, 3, 5, 10]);
   const platform = run({ START_PORT_BASE: String(base), START_RESTART_DELAY_MS: '200' });
   try {
     await platform.line(
-      /^start: ready in \d+\.\ds: analysis, catalog, library-graph, gateway, ingest; GraphQL on /,
+      /^start: ready in \d+\.\ds: analysis, catalog, library-graph, subsonic, gateway, ingest; GraphQL on /,
     );
     assert.deepEqual(await libraries(base), { data: { libraries: [] } });
+    // The gateway proxies /rest/ to the Subsonic service: an unknown user is its error 40.
+    const rest = await fetch(`http://127.0.0.1:${base}/rest/ping.view?u=nobody&p=x&f=json`);
+    const ping = (await rest.json()) as { 'subsonic-response': { status: string; error?: { code: number } } };
+    assert.deepEqual(
+      [ping['subsonic-response'].status, ping['subsonic-response'].error?.code],
+      ['failed', 40],
+    );
     const [, pid] = await platform.line(/^start: catalog started \(pid (\d+)\)$/);
 
     process.kill(Number(pid), 'SIGKILL');
@@ -143,12 +151,12 @@ test('a subgraph killed with SIGKILL is restarted and the gateway answers throug
   }
   assert.deepEqual(await platform.exit, { code: 0, signal: null });
   const stopped = platform.lines.flatMap((l) => /^start: (\S+) stopped \(/.exec(l)?.[1] ?? []);
-  assert.deepEqual(stopped, ['ingest', 'gateway', 'library-graph', 'catalog', 'analysis']);
+  assert.deepEqual(stopped, ['ingest', 'gateway', 'subsonic', 'library-graph', 'catalog', 'analysis']);
   assert.equal(platform.lines.at(-1), 'start: every service is stopped');
 });
 
 test('a service that fails on every start makes npm start give up after the configured attempts, saying why', async () => {
-  const base = await freePortBase([0, 1, 2, 3, 10]);
+  const base = await freePortBase([0, 1, 2, 3, 5, 10]);
   // Only the gateway reads this, and refuses to start with it.
   const platform = run({
     START_PORT_BASE: String(base),

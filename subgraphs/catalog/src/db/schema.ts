@@ -235,9 +235,119 @@ export const importJobFiles = pgTable(
   (t) => [primaryKey({ columns: [t.jobId, t.path] })],
 );
 
+/**
+ * Listeners of the Subsonic API. The password is kept encrypted (AES-256-GCM,
+ * `store/listening-crypto.ts`), not hashed: Subsonic's token authentication
+ * sends md5(password + salt), which the server can only check knowing the
+ * password.
+ */
+export const users = pgTable('users', {
+  id: uuid().primaryKey().defaultRandom(),
+  name: text().notNull().unique(),
+  /** `v1:<iv>:<tag>:<ciphertext>`, base64url parts, under SUBSONIC_PASSWORD_KEY. */
+  passwordEnc: text('password_enc').notNull(),
+  admin: boolean().notNull().default(false),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** OpenSubsonic API keys (`apiKey=`): only their SHA-256 is stored. */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text().notNull(),
+    /** sha256 of the key, hex. */
+    keyHash: text('key_hash').notNull().unique(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('api_keys_user_idx').on(t.userId)],
+);
+
+/**
+ * A user's starred tracks, albums and artists. `itemId` has no foreign key
+ * (it points at one of three tables); reads join it, so a star of a removed
+ * item simply stops showing.
+ */
+export const stars = pgTable(
+  'stars',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** `track`, `album` or `artist`. */
+    kind: text().notNull(),
+    itemId: uuid('item_id').notNull(),
+    starredAt: ts('starred_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.kind, t.itemId] }),
+    index('stars_item_idx').on(t.kind, t.itemId),
+  ],
+);
+
+/** Play counts: one row per user and track, counted by scrobbles with submission=true. */
+export const trackPlays = pgTable(
+  'track_plays',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    trackId: uuid('track_id')
+      .notNull()
+      .references(() => tracks.id, { onDelete: 'cascade' }),
+    playCount: integer('play_count').notNull().default(0),
+    lastPlayed: ts('last_played').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.trackId] }),
+    index('track_plays_track_idx').on(t.trackId),
+    index('track_plays_recent_idx').on(t.userId, t.lastPlayed),
+  ],
+);
+
+/** A user's playlists. */
+export const playlists = pgTable(
+  'playlists',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text().notNull(),
+    comment: text(),
+    public: boolean().notNull().default(false),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('playlists_owner_idx').on(t.ownerId)],
+);
+
+/** A playlist's tracks in order (`position` from 0; a removed track leaves a gap, order is kept). */
+export const playlistEntries = pgTable(
+  'playlist_entries',
+  {
+    playlistId: uuid('playlist_id')
+      .notNull()
+      .references(() => playlists.id, { onDelete: 'cascade' }),
+    position: integer().notNull(),
+    trackId: uuid('track_id')
+      .notNull()
+      .references(() => tracks.id, { onDelete: 'cascade' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.playlistId, t.position] }),
+    index('playlist_entries_track_idx').on(t.trackId),
+  ],
+);
+
 export type TrackRow = typeof tracks.$inferSelect;
 export type AlbumRow = typeof albums.$inferSelect;
 export type ArtistRow = typeof artists.$inferSelect;
 export type LibraryRow = typeof libraries.$inferSelect;
 export type ImportJobRow = typeof importJobs.$inferSelect;
 export type ImportErrorRow = typeof importErrors.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type PlaylistRow = typeof playlists.$inferSelect;

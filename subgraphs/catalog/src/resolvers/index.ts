@@ -1,5 +1,6 @@
 import { DateTime } from '@tonegraph/subgraph-server';
 import { Album, Artist, ImportJob, Library, Track, TrackArtist } from './entities.ts';
+import { ListeningMutation, ListeningQuery, Playlist, TrackListening } from './listening.ts';
 import { Mutation } from './mutation.ts';
 import { Query, SearchResult } from './query.ts';
 import { ImportProgress, LibraryEventResolvers, Subscription } from './subscription.ts';
@@ -9,10 +10,11 @@ export const resolvers = {
   ImportProgress,
   LibraryEvent: LibraryEventResolvers,
   DateTime,
-  Query,
-  Mutation,
+  Query: { ...Query, ...ListeningQuery },
+  Mutation: { ...Mutation, ...ListeningMutation },
+  Playlist,
   SearchResult,
-  Track,
+  Track: { ...Track, ...TrackListening },
   TrackArtist,
   Album,
   Artist,

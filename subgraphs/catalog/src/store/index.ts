@@ -47,3 +47,61 @@ export {
   type EnrichmentTrack,
 } from './enrichment.ts';
 export type { ImportJobRow, LibraryRow } from '../db/schema.ts';
+export {
+  DEVELOPMENT_PASSWORD_KEY,
+  PasswordKeyError,
+  hashApiKey,
+  passwordCipher,
+  type PasswordCipher,
+} from './listening-crypto.ts';
+export {
+  createApiKey,
+  createUser,
+  listUsers,
+  userByApiKey,
+  userCredentials,
+  UserExistsError,
+  UserNotFoundError,
+  type ListeningUser,
+} from './listening-users.ts';
+export {
+  kindsOf,
+  playStats,
+  recordPlay,
+  star,
+  starCounts,
+  unstar,
+  type StarKind,
+} from './listening-stars.ts';
+export {
+  createPlaylist,
+  deletePlaylist,
+  getPlaylist,
+  listPlaylists,
+  PlaylistNotFoundError,
+  updatePlaylist,
+  type PlaylistChange,
+  type PlaylistSummary,
+  type PlaylistWithTracks,
+} from './listening-playlists.ts';
+export {
+  albumCoverFile,
+  albumList,
+  albumWithSongs,
+  artistWithAlbums,
+  isCatalogId,
+  listAlbumArtists,
+  listLibraryFolders,
+  randomSongs,
+  scanStatus,
+  searchAll,
+  songsByIds,
+  starredItems,
+  trackIdsOf,
+  type AlbumListOptions,
+  type AlbumListType,
+  type AlbumRow,
+  type ArtistRow,
+  type SearchOptions,
+  type SongRow,
+} from './subsonic-reads.ts';

@@ -23,7 +23,8 @@ export interface MigrateOptions {
  *
  * Who calls it: the catalog subgraph at start (`src/index.ts`); ingest at
  * start too (`ingest/src/index.ts`), so that either service may start first
- * on a new database — the lock makes the two meet safely; the seed CLI; and
+ * on a new database — the lock makes the two meet safely; the Subsonic
+ * service (`subsonic/src/index.ts`) likewise; the seed CLI; and
  * the test harnesses and benchmarks that create a database of their own.
  * Nothing else creates catalog tables.
  */
