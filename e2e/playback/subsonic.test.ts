@@ -3,19 +3,17 @@
 // real Subsonic client (npm `subsonic-api`) that knows only the gateway's
 // address; a scrobble shows up as the track's play count in GraphQL.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { SubsonicAPI } from 'subsonic-api';
 import { generateLibrary } from '@tonegraph/fixtures/library';
+import { probe } from '@tonegraph/streaming/test-support';
 import { eventually } from '@tonegraph/testing';
 import { gql } from '../support/graphql.ts';
 import { startPlatform, type Platform } from '../support/platform.ts';
 
-const run = promisify(execFile);
 const FILES = 6;
 const root = path.join(tmpdir(), `tonegraph-e2e-playback-${process.pid}`);
 let platform: Platform;
@@ -92,16 +90,7 @@ test("an imported track streams to the client's stream call, as the original and
   assert.equal(mp3.status, 200);
   const file = path.join(root, 'transcode.mp3');
   await writeFile(file, Buffer.from(await mp3.arrayBuffer()));
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-show_entries',
-    'stream=codec_name',
-    '-of',
-    'csv=p=0',
-    file,
-  ]);
-  assert.equal(stdout.trim(), 'mp3');
+  assert.equal((await probe(file)).codec, 'mp3');
 });
 
 test('a scrobble is the play count GraphQL shows', async () => {

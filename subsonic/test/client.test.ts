@@ -4,15 +4,12 @@
 // play count they leave in GraphQL), playlists, similar songs from the
 // library graph, scans, and a stream that ffprobe decodes.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { SubsonicAPI } from 'subsonic-api';
+import { probe } from '@tonegraph/streaming/test-support';
 import { ALBUMS, TRACKS_PER_ALBUM, startFixture, type Fixture } from './support.ts';
-
-const run = promisify(execFile);
 
 let f: Fixture;
 let api: SubsonicAPI;
@@ -322,31 +319,14 @@ describe('similar songs, scans and streams', () => {
     assert.equal(opus.status, 200);
     const file = path.join(f.libraryRoot, 'transcode.ogg');
     await writeFile(file, Buffer.from(await opus.arrayBuffer()));
-    const { stdout } = await run('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'stream=codec_name',
-      '-of',
-      'csv=p=0',
-      file,
-    ]);
-    assert.equal(stdout.trim(), 'opus');
+    assert.equal((await probe(file)).codec, 'opus');
 
     // transcodeOffset: the transcode starts 2 s into the 4 s track.
     const late = await api.custom('stream.view', { id, format: 'mp3', timeOffset: 2 });
     const lateFile = path.join(f.libraryRoot, 'late.mp3');
     await writeFile(lateFile, Buffer.from(await late.arrayBuffer()));
-    const probe = await run('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'format=duration',
-      '-of',
-      'csv=p=0',
-      lateFile,
-    ]);
-    assert.ok(Math.abs(Number(probe.stdout.trim()) - 2) < 0.3, probe.stdout);
+    const { duration } = await probe(lateFile);
+    assert.ok(Math.abs(duration - 2) < 0.3, String(duration));
 
     const download = await api.download({ id: f.tracks.get('Blue Garden 1')! });
     assert.equal(download.headers.get('content-type'), 'audio/mpeg');
