@@ -1,9 +1,11 @@
 // Streaming: how many real-time 128 kb/s Opus transcodes the machine
 // sustains through the gateway's /stream (time to first byte p95 < 300 ms and
-// every listener keeping up with playback), beside ffmpeg run directly; and
+// every listener keeping up with playback), beside the same ffmpeg transcode
+// on a bare HTTP server; and
 // random 256 KiB Range requests into the originals through /stream beside
 // serve-static on a bare node:http server, on the same files.
 //   npm run bench -- stream [--quick] [--levels 1,2,4,8,16,32] [--seconds 15] [--pace realtime|fast]
+//                           [--arrivals spread|burst]
 //                           [--minutes 3] [--connections 16] [--range-seconds 10]
 // The files: the fixture set (one track per format: FLAC, MP3, AAC, Vorbis,
 // Opus, WAV, AIFF) at `--minutes` each, imported through the platform (all
@@ -26,6 +28,7 @@ import type { Pace } from './support/stream-client.ts';
 import {
   transcodeLevel,
   TTFB_TARGET_MS,
+  type Arrivals,
   type LevelResult,
   type TranscodeSource,
   type TranscodeTarget,
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     levels: { type: 'string' },
     seconds: { type: 'string' },
     pace: { type: 'string', default: 'realtime' },
+    arrivals: { type: 'string', default: 'spread' },
     minutes: { type: 'string' },
     connections: { type: 'string' },
     'range-seconds': { type: 'string' },
@@ -48,6 +52,8 @@ const levels = (values.levels ?? (quick ? '1,2,4' : '1,2,4,8,16,32')).split(',')
 const seconds = Number(values.seconds ?? (quick ? 6 : 15));
 const pace = values.pace as Pace;
 if (pace !== 'realtime' && pace !== 'fast') throw new Error('--pace is realtime or fast');
+const arrivals = values.arrivals as Arrivals;
+if (arrivals !== 'spread' && arrivals !== 'burst') throw new Error('--arrivals is spread or burst');
 const minutes = Number(values.minutes ?? (quick ? 1 : 3));
 const connections = Number(values.connections ?? (quick ? 8 : 16));
 const rangeSeconds = Number(values['range-seconds'] ?? (quick ? 5 : 10));
@@ -94,11 +100,26 @@ try {
       `${rows.length} tracks imported (${imported.failed} files refused, as the fixture set intends)`,
     );
 
+    // The baselines' server: serve-static, and the same transcode on bare HTTP.
+    const staticPort = await freePort();
+    const relative = (file: string) =>
+      '/' + path.relative(music, file).split(path.sep).map(encodeURIComponent).join('/');
+    const staticFiles: RangeFile[] = rows.map((t) => ({ path: relative(t.file.path), size: t.file.size }));
+    const gatewayFiles: RangeFile[] = rows.map((t) => ({ path: t.original, size: t.file.size }));
+    await startProc(
+      'serve-static',
+      'bench/support/static-server.ts',
+      {
+        STATIC_ROOT: music,
+        PORT: String(staticPort),
+      },
+      httpOk(`http://127.0.0.1:${staticPort}${staticFiles[0]!.path}`),
+    );
     // (a) Opus transcodes, ramped until a level is not sustained.
     const sources: TranscodeSource[] = rows.map((t) => ({
       title: t.title,
       url: new URL(t.opus, origin).href,
-      path: t.file.path,
+      bareUrl: `http://127.0.0.1:${staticPort}/transcode${relative(t.file.path)}?kbps=${KBPS}`,
     }));
     const transcodes: LevelResult[] = [];
     for (const target of ['ffmpeg', 'gateway'] as TranscodeTarget[]) {
@@ -107,6 +128,7 @@ try {
       for (const clients of levels) {
         const row = await transcodeLevel(target, clients, sources, {
           pace,
+          arrivals,
           seconds,
           bufferSeconds: BUFFER_S,
           kbps: KBPS,
@@ -122,20 +144,6 @@ try {
     }
 
     // (b) Range requests: the gateway's /stream against serve-static on the same files.
-    const staticPort = await freePort();
-    const relative = (file: string) =>
-      '/' + path.relative(music, file).split(path.sep).map(encodeURIComponent).join('/');
-    const staticFiles: RangeFile[] = rows.map((t) => ({ path: relative(t.file.path), size: t.file.size }));
-    const gatewayFiles: RangeFile[] = rows.map((t) => ({ path: t.original, size: t.file.size }));
-    await startProc(
-      'serve-static',
-      'bench/support/static-server.ts',
-      {
-        STATIC_ROOT: music,
-        PORT: String(staticPort),
-      },
-      httpOk(`http://127.0.0.1:${staticPort}${staticFiles[0]!.path}`),
-    );
     const ranges: RangeResult[] = [];
     for (const [target, url, files] of [
       ['serve-static', `http://127.0.0.1:${staticPort}`, staticFiles],
@@ -149,7 +157,7 @@ try {
     const highest = (target: TranscodeTarget) =>
       Math.max(0, ...transcodes.filter((r) => r.target === target && r.sustained).map((r) => r.clients));
     console.log(
-      `\nOpus ${KBPS} kb/s transcodes, listeners reading ${pace === 'realtime' ? `at real-time pace (${BUFFER_S} s buffer)` : 'as fast as they can'} for ${seconds} s; ` +
+      `\nOpus ${KBPS} kb/s transcodes, listeners reading ${pace === 'realtime' ? `at real-time pace (${BUFFER_S} s buffer)` : 'as fast as they can'} for ${seconds} s, ${arrivals === 'spread' ? `arriving one after another over the first ${round(seconds / 3)} s` : 'all arriving at once'}; ` +
         `sustained = TTFB p95 < ${TTFB_TARGET_MS} ms and every listener keeping up (${os.availableParallelism()} cores, load ${load1()})`,
     );
     console.table(
@@ -167,7 +175,7 @@ try {
       })),
     );
     console.log(
-      `highest sustained: gateway ${highest('gateway')} listeners, ffmpeg directly ${highest('ffmpeg')}`,
+      `highest sustained: gateway ${highest('gateway')} listeners, ffmpeg on bare HTTP ${highest('ffmpeg')}`,
     );
     console.log(
       `\nRandom ${RANGE_BYTES / 1024} KiB ranges of the originals (${rows.length} files, ${connections} connections, ${rangeSeconds} s each)`,

@@ -1,13 +1,35 @@
-// The stream benchmark's baseline: the same files served by serve-static on
-// a bare node:http server, as a process of its own like the gateway.
+// The stream benchmark's baselines, a process of their own like the gateway:
+// the same files served by serve-static on a bare node:http server, and at
+// /transcode/<file>?kbps=N the same Opus transcode the streaming package
+// runs (ffmpeg's output piped to the response, ffmpeg ended when the client
+// leaves) without anything else — no credentials, no catalog, no limit.
 //   STATIC_ROOT=<dir> PORT=<port> node bench/support/static-server.ts
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import serveStatic from 'serve-static';
 
 const root = process.env['STATIC_ROOT'];
 if (!root) throw new Error('STATIC_ROOT is required');
 const serve = serveStatic(root, { index: false, fallthrough: true });
 const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname.startsWith('/transcode/')) {
+    const file = path.join(root, decodeURIComponent(url.pathname.slice('/transcode'.length)));
+    const child = spawn(
+      'ffmpeg',
+      [
+        ...['-nostdin', '-hide_banner', '-v', 'error', '-i', `file:${file}`, '-map', '0:a:0'],
+        ...['-b:a', `${url.searchParams.get('kbps') ?? 128}k`, '-c:a', 'libopus', '-vbr', 'constrained'],
+        ...['-f', 'ogg', 'pipe:1'],
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    res.writeHead(200, { 'content-type': 'audio/ogg' });
+    pipeline(child.stdout, res).catch(() => child.kill('SIGKILL'));
+    return;
+  }
   serve(req, res, () => {
     res.statusCode = 404;
     res.end();

@@ -1,7 +1,11 @@
 // Part one of the stream benchmark: N listeners of Opus transcodes at once,
-// through the gateway's /stream or from ffmpeg run directly with the same
-// arguments (the baseline: what the machine does without the gateway).
-import { spawn } from 'node:child_process';
+// through the gateway's /stream or from ffmpeg with the same arguments on a
+// bare HTTP server (the baseline: the same transcode and the same socket
+// buffers between ffmpeg and the listener, without the gateway). The
+// listeners arrive one after another over the first third of the level
+// (`spread`: each later one starts while the earlier ones play, as listeners
+// do), or all in the same instant (`burst`: N ffmpeg start-ups at once).
+import { setTimeout } from 'node:timers/promises';
 import { pct } from './percentile.ts';
 import { listen, type Listening, type Pace } from './stream-client.ts';
 
@@ -10,14 +14,18 @@ export interface TranscodeSource {
   readonly title: string;
   /** Signed URL of the Opus transcode (absolute). */
   readonly url: string;
-  /** The original file, for ffmpeg run directly. */
-  readonly path: string;
+  /** The same transcode from ffmpeg on a bare HTTP server (bench/support/static-server.ts). */
+  readonly bareUrl: string;
 }
 
 export type TranscodeTarget = 'gateway' | 'ffmpeg';
 
+/** How the listeners of a level arrive: evenly over the first third of it, or all at once. */
+export type Arrivals = 'spread' | 'burst';
+
 export interface LevelOptions {
   readonly pace: Pace;
+  readonly arrivals: Arrivals;
   readonly seconds: number;
   readonly bufferSeconds: number;
   readonly kbps: number;
@@ -45,20 +53,6 @@ export interface LevelResult {
 const BEHIND_TOLERANCE_S = 1;
 export const TTFB_TARGET_MS = 300;
 
-/** ffmpeg as the streaming package runs it for an Opus transcode. */
-function ffmpegDirect(path: string, kbps: number, signal: AbortSignal): AsyncIterable<Uint8Array> {
-  const child = spawn(
-    'ffmpeg',
-    [
-      ...['-nostdin', '-hide_banner', '-v', 'error', '-i', `file:${path}`, '-map', '0:a:0'],
-      ...['-b:a', `${kbps}k`, '-c:a', 'libopus', '-f', 'ogg', 'pipe:1'],
-    ],
-    { stdio: ['ignore', 'pipe', 'ignore'], signal },
-  );
-  child.on('error', () => {}); // the abort at the end of the level
-  return child.stdout;
-}
-
 async function oneListener(
   target: TranscodeTarget,
   source: TranscodeSource,
@@ -68,25 +62,20 @@ async function oneListener(
   const abort = new AbortController();
   const startedAt = performance.now();
   try {
-    let chunks: AsyncIterable<Uint8Array>;
-    if (target === 'ffmpeg') chunks = ffmpegDirect(source.path, options.kbps, abort.signal);
-    else {
-      const res = await fetch(source.url, { signal: abort.signal });
-      if (res.status === 503) return 'refused';
-      if (!res.ok || !res.body) return 'failed';
-      chunks = res.body;
-    }
-    const heard = await listen(chunks, startedAt, { ...options, until });
+    const res = await fetch(target === 'ffmpeg' ? source.bareUrl : source.url, { signal: abort.signal });
+    if (res.status === 503) return 'refused';
+    if (!res.ok || !res.body) return 'failed';
+    const heard = await listen(res.body, startedAt, { ...options, until });
     return heard.audioSeconds > 0 ? heard : 'failed';
   } catch {
     return 'failed';
   } finally {
-    // A listener that leaves: the gateway ends its ffmpeg, the direct one is killed.
+    // A listener that leaves: either server ends its ffmpeg.
     abort.abort();
   }
 }
 
-/** `clients` listeners at once on `sources` (round robin) for `options.seconds`. */
+/** `clients` listeners on `sources` (round robin), arriving as `options.arrivals` says, until `options.seconds` have passed. */
 export async function transcodeLevel(
   target: TranscodeTarget,
   clients: number,
@@ -94,10 +83,12 @@ export async function transcodeLevel(
   options: LevelOptions,
 ): Promise<LevelResult> {
   const until = performance.now() + options.seconds * 1000;
+  const gapMs = options.arrivals === 'spread' ? (options.seconds * 1000) / 3 / clients : 0;
   const outcomes = await Promise.all(
-    Array.from({ length: clients }, (_, i) =>
-      oneListener(target, sources[i % sources.length]!, options, until),
-    ),
+    Array.from({ length: clients }, async (_, i) => {
+      await setTimeout(i * gapMs);
+      return oneListener(target, sources[i % sources.length]!, options, until);
+    }),
   );
   const heard = outcomes.filter((o): o is Listening => typeof o === 'object');
   const ttfb = heard.map((h) => h.ttfbMs).sort((a, b) => a - b);
