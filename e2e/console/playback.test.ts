@@ -268,7 +268,22 @@ test('every transcode slot taken: the page says the server is busy', { skip, tim
     await list()
       .getByRole('button', { name: `Play ${AIFF}`, exact: true })
       .click();
-    await player().getByRole('alert').filter({ hasText: /busy/ }).waitFor({ timeout: 30_000 });
+    await player()
+      .getByRole('alert')
+      .filter({ hasText: /busy/ })
+      .waitFor({ timeout: 30_000 })
+      .catch(async (error: unknown) => {
+        // What the player said instead, and whether the held transcode still holds the slot.
+        const shown = await player().textContent();
+        const probe = await fetch(new URL(long.streamUrl, origin), { headers: { range: 'bytes=0-0' } });
+        await probe.body?.cancel();
+        throw new Error(
+          `no busy alert; the player shows "${shown}"; a new transcode now gets ${probe.status}`,
+          {
+            cause: error,
+          },
+        );
+      });
     await shot('04-busy');
   } finally {
     held.abort();

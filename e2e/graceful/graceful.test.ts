@@ -196,12 +196,15 @@ test(
         signal: string | null;
         stopMs: number;
         importAt: string;
+        /** The process's last output lines: what a failed cleanup logged. */
+        output: string;
       }[] = [];
       const record = async (
-        name: string,
+        proc: PlatformProc,
         how: string,
         r: { exitCode: number | null; signal: string | null; stopMs: number },
       ) => {
+        const name = proc.name;
         const j = await job();
         stops.push({
           process: name,
@@ -210,6 +213,7 @@ test(
           signal: r.signal,
           stopMs: Math.round(r.stopMs),
           importAt: `${j.status} ${j.processed}/${j.total} files, ${j.analysis_done} analysed`,
+          output: proc.tail().split('\n').slice(-15).join('\n'),
         });
       };
       /** SIGTERM, wait for the exit, start it again (ingest has no port to share). */
@@ -219,7 +223,7 @@ test(
         const exited = once(proc.child, 'exit') as Promise<[number | null, string | null]>;
         proc.child.kill('SIGTERM');
         const [exitCode, signal] = await exited;
-        await record(proc.name, 'SIGTERM, then started again', {
+        await record(proc, 'SIGTERM, then started again', {
           exitCode,
           signal,
           stopMs: performance.now() - t0,
@@ -231,7 +235,7 @@ test(
       const roll = async (proc: PlatformProc) => {
         step = `${proc.name} rolling`;
         const r = await platform.replace(proc);
-        await record(proc.name, 'replacement started, then SIGTERM', r);
+        await record(proc, 'replacement started, then SIGTERM', r);
         return r.proc;
       };
 
@@ -267,7 +271,7 @@ test(
       const summary = {
         files: FILES,
         seconds: Number(seconds.toFixed(1)),
-        stops,
+        stops: stops.map(({ output: _, ...row }) => row),
         queries: {
           answered: load.answered,
           failed: load.failed.length,
@@ -279,7 +283,7 @@ test(
         job: state,
         catalogTracks: tracks.length,
       };
-      console.table(stops);
+      console.table(stops.map(({ output: _, ...row }) => row));
       console.table([
         {
           files: FILES,
@@ -300,7 +304,11 @@ test(
       );
 
       for (const s of stops)
-        assert.equal(s.exitCode, 0, `${s.process} exited 0 on its own (${s.signal ?? ''})`);
+        assert.equal(
+          s.exitCode,
+          0,
+          `${s.process} exited 0 on its own (${s.signal ?? ''}); its last lines:\n${s.output}`,
+        );
       assert.deepEqual(load.failed, [], 'no accepted request failed');
       assert.ok(load.answered > 0);
       for (const [name, n] of load.perStep) assert.ok(n > 0, `queries were answered while ${name}`);
