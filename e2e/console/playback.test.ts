@@ -253,11 +253,17 @@ test('every transcode slot taken: the page says the server is busy', { skip, tim
   );
   const long = tracks.edges.find((e) => e.node.title === LONG)!.node;
   const held = new AbortController();
+  // The response that holds the slot stays referenced until the end: undici cancels the body of a
+  // response that is garbage-collected unread, which would end the transcode and free the slot.
+  let holding: Response | undefined;
   // The page's last transcode (given up when it switched to the FLAC) may take a moment to end.
   await eventually(
     async () => {
       const res = await fetch(new URL(long.streamUrl, origin), { signal: held.signal });
-      if (res.status === 200) return true;
+      if (res.status === 200) {
+        holding = res;
+        return true;
+      }
       await res.body?.cancel();
       return false;
     },
@@ -287,5 +293,6 @@ test('every transcode slot taken: the page says the server is busy', { skip, tim
     await shot('04-busy');
   } finally {
     held.abort();
+    await holding?.body?.cancel().catch(() => undefined);
   }
 });

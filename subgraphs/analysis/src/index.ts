@@ -1,5 +1,5 @@
-import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { createLifecycle } from '@tonegraph/lifecycle';
+import { createPubSub } from '@tonegraph/topics/pubsub';
 import { createLogger } from '@tonegraph/logger';
 import { listen } from '@tonegraph/subgraph-server';
 import { loadAnalysisConfig } from './config.ts';
@@ -21,7 +21,7 @@ const store = createAnalysisStore(mongo.db(config.MONGO_DB), {
 await store.ensureSchema(log);
 
 // Opens two connections to REDIS_URL: one in subscriber mode cannot publish.
-const pubsub = new RedisPubSub({ connection: config.REDIS_URL });
+const pubsub = createPubSub(config.REDIS_URL);
 lifecycle.defer('redis', () => pubsub.close());
 
 const server = await createServer({

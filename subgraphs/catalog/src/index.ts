@@ -1,5 +1,5 @@
-import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { createLifecycle } from '@tonegraph/lifecycle';
+import { createPubSub } from '@tonegraph/topics/pubsub';
 import { createLogger } from '@tonegraph/logger';
 import { listen } from '@tonegraph/subgraph-server';
 import { loadCatalogConfig } from './config.ts';
@@ -26,7 +26,7 @@ const enrichment = createEnrichmentPublisher(config.AMQP_URL, queues);
 lifecycle.defer('enrichment publisher', () => enrichment.close());
 
 // Opens two connections to REDIS_URL: one in subscriber mode cannot publish.
-const pubsub = new RedisPubSub({ connection: config.REDIS_URL });
+const pubsub = createPubSub(config.REDIS_URL);
 lifecycle.defer('redis', () => pubsub.close());
 
 const server = await createServer({
