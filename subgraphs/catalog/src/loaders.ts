@@ -13,6 +13,7 @@ import { anyOf, rowsByKey } from './db/rows.ts';
 import { albums, artists, importJobs, libraries, trackArtists, tracks } from './db/schema.ts';
 import type { ImportJobRow, LibraryRow } from './db/schema.ts';
 import { createListeningLoaders } from './listening-loaders.ts';
+import { isCatalogId } from './store/subsonic-reads.ts';
 
 export interface Credit {
   readonly artist: Artist;
@@ -42,9 +43,8 @@ function counts(keys: readonly string[], rows: readonly { key: string | null; n:
   return keys.map((k) => map.get(k) ?? 0);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Ids that cannot be UUIDs match nothing; PostgreSQL would reject the whole batch. */
-const valid = (keys: readonly string[]) => keys.filter((k) => UUID.test(k));
+const valid = (keys: readonly string[]) => keys.filter(isCatalogId);
 
 // The entity reads every federated page makes (a list page's similar tracks are 250 tracks by id).
 const tracksById = rowsByKey<Track>(trackColumns, tracks, tracks.id);

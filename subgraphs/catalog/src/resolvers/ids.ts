@@ -1,9 +1,8 @@
 import { badInput } from '../errors.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isCatalogId } from '../store/subsonic-reads.ts';
 
 /** Rejects an id argument that no Tonegraph entity can have. */
 export function requireId(name: string, value: string | null | undefined): void {
-  if (value != null && !UUID.test(value))
+  if (value != null && !isCatalogId(value))
     throw badInput(`"${name}" is not a valid id: ${value.slice(0, 64)}`);
 }
