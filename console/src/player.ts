@@ -208,7 +208,9 @@ async function load(c: Current, startAt: number): Promise<void> {
       audio.addEventListener(
         'loadedmetadata',
         () => {
-          if (current === c && audio.src === c.url) audio.currentTime = startAt;
+          if (current !== c || audio.src !== c.url) return;
+          audio.currentTime = startAt;
+          redraw(); // as seekTo does: the bar shows the new position before the next timeupdate
         },
         { once: true },
       );

@@ -148,13 +148,19 @@ export function mountTracks(section: HTMLElement): { refresh(): Promise<void> } 
     note.textContent = partialNote(errors) ?? '';
   }
 
+  // Only the newest load shows: a search sent while the first page is still
+  // on its way must not be overwritten by that page when it arrives later.
+  let loads = 0;
   async function load() {
+    const mine = ++loads;
+    const stale = () => mine !== loads;
     alert.hidden = true;
     try {
       if (query) {
         const { data, errors } = await request<{
           search: { node: { __typename: string } & Partial<TrackRow> }[];
         }>(SEARCH, { text: query });
+        if (stale()) return;
         const rows = data.search
           .filter((hit) => hit.node.__typename === 'Track')
           .map((hit) => hit.node as TrackRow);
@@ -172,6 +178,7 @@ export function mountTracks(section: HTMLElement): { refresh(): Promise<void> } 
           edges: { node: TrackRow }[];
         };
       }>(TRACKS, { first: PAGE_SIZE, after, filter: libraryId ? { libraryId } : null });
+      if (stale()) return;
       const { totalCount, pageInfo, edges } = data.tracks;
       endCursor = pageInfo.endCursor;
       const page = cursors.length + 1;
@@ -185,6 +192,7 @@ export function mountTracks(section: HTMLElement): { refresh(): Promise<void> } 
         errors,
       );
     } catch (error) {
+      if (stale()) return;
       if (error instanceof RequestError && error.isAuth) return; // the access screen says it
       alert.hidden = false;
       alert.textContent = error instanceof Error ? error.message : String(error);

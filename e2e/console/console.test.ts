@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { generateLibrary } from '@tonegraph/fixtures/library';
 import { findChromium, noChromium, requireConsoleBuild } from '../support/chromium.ts';
 import { startPlatform, type Platform } from '../support/platform.ts';
@@ -230,6 +230,38 @@ test('the track list pages with cursors', { skip, timeout: 60_000 }, async () =>
   await page.getByRole('button', { name: 'Previous page' }).click();
   await page.getByRole('table', { name: 'Tracks, page 1 of 2' }).waitFor();
 });
+
+test(
+  'a search sent while the first page loads is not replaced by that page',
+  { skip, timeout: 60_000 },
+  async () => {
+    // The first page's answer is held until the search has shown, then let go.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const isFirstPage = (r: Request) => r.postData()?.includes('query ConsoleTracks') ?? false;
+    await page.route('**/graphql', async (route) => {
+      if (isFirstPage(route.request())) await held;
+      await route.continue();
+    });
+    try {
+      const asked = page.waitForRequest(isFirstPage);
+      await page.reload();
+      const heldRequest = await asked;
+      await page.getByLabel('Search tracks').fill('Track 7');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      const results = page.getByRole('table', { name: /Tracks matching/ });
+      await results.getByRole('button', { name: 'Track 7', exact: true }).waitFor();
+      const finished = page.waitForEvent('requestfinished', (r) => r === heldRequest);
+      release();
+      await finished;
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 500))); // its handler has run
+      assert.match(await page.locator('#tracks caption').innerText(), /^Tracks matching “Track 7”$/);
+    } finally {
+      release();
+      await page.unroute('**/graphql');
+    }
+  },
+);
 
 test(
   'the access screen keeps the key for the tab and sends it on HTTP and in connection_init',

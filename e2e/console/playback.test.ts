@@ -126,7 +126,19 @@ const detail = (title: string) => page.getByRole('region', { name: title });
 async function search(text: string) {
   await page.getByLabel('Search tracks').fill(text);
   await page.getByRole('button', { name: 'Search', exact: true }).click();
-  await page.getByRole('table', { name: /Tracks matching/ }).waitFor();
+  await page
+    .getByRole('table', { name: /Tracks matching/ })
+    .waitFor()
+    .catch(async (error: unknown) => {
+      // What the list showed instead: its caption, status line and alert.
+      const shown = await list()
+        .locator('caption, [role=status], [role=alert]')
+        .allInnerTexts()
+        .catch(() => []);
+      throw new Error(`no search result for “${text}”; the list shows ${JSON.stringify(shown)}`, {
+        cause: error,
+      });
+    });
 }
 
 test(
