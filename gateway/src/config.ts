@@ -120,6 +120,8 @@ const schema = z
     STREAM_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
     /** ffmpeg transcodes running at once; past it /stream answers 503 with Retry-After. Default: the cores. */
     STREAM_MAX_TRANSCODES: env.int(availableParallelism(), 1, 1024),
+    /** How long /stream reuses the catalog's answer for a track (its file and format), ms; 0: ask every time. */
+    STREAM_LOOKUP_TTL_MS: env.millis(5000),
   })
   .transform((c) => {
     const development = c.TONEGRAPH_ENV === 'development';

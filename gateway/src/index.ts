@@ -77,7 +77,11 @@ const gateway = createServer({
   subgraphSecret: config.SUBGRAPH_SECRET,
   coverDir: config.COVER_DIR,
   subsonicUrl: config.SUBSONIC_URL,
-  stream: { secret: config.STREAM_SECRET, maxTranscodes: config.STREAM_MAX_TRANSCODES },
+  stream: {
+    secret: config.STREAM_SECRET,
+    maxTranscodes: config.STREAM_MAX_TRANSCODES,
+    lookupTtlMs: config.STREAM_LOOKUP_TTL_MS,
+  },
   log,
   limits: {
     maxDepth: config.GATEWAY_MAX_DEPTH,

@@ -34,6 +34,7 @@ import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { currentRequest } from './observability/request-context.ts';
 import { createResponseCache, type ResponseCache } from './response-cache.ts';
 import { createSubgraphDataSource } from './subgraph-fetch.ts';
+import { createTrackFileLookup } from './stream-track.ts';
 import { DEFAULT_ADMISSION, admissionControl, type AdmissionOptions } from './subgraph-traffic/admission.ts';
 import { deduplicateFetches } from './subgraph-traffic/dedupe.ts';
 import type { FetchPlugin } from './subgraph-traffic/fetch.ts';
@@ -107,11 +108,13 @@ export interface GatewayDeps {
   readonly subsonicUrl?: string | undefined;
   /**
    * /stream: STREAM_SECRET (verifies signed URLs; unset: they are refused), transcodes at once (default:
-   * the number of cores), the ffmpeg executable (default `ffmpeg` on PATH).
+   * the number of cores), how long a track's lookup is reused (default 5000 ms; 0: never), the ffmpeg
+   * executable (default `ffmpeg` on PATH).
    */
   readonly stream?: {
     readonly secret?: string | undefined;
     readonly maxTranscodes?: number | undefined;
+    readonly lookupTtlMs?: number | undefined;
     readonly ffmpegPath?: string | undefined;
   };
   /** Redis for persisted queries (shared by every instance) and checked by /readyz; default in-memory APQ. */
@@ -263,7 +266,15 @@ export function createServer(deps: GatewayDeps): Gateway {
       stopping: () => stopRequested,
     },
     export: { ...deps, authenticator, metrics, subgraphs },
-    stream: { ...deps, authenticator, metrics, subgraphs, streamer, streamSecret: deps.stream?.secret },
+    stream: {
+      ...deps,
+      authenticator,
+      metrics,
+      subgraphs,
+      streamer,
+      streamSecret: deps.stream?.secret,
+      lookup: createTrackFileLookup({ ttlMs: deps.stream?.lookupTtlMs ?? 5000 }),
+    },
     sseHandler: subscriptions.sseHandler,
     compression: deps.compression ?? true,
     coverDir: deps.coverDir,

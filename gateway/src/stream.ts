@@ -17,7 +17,7 @@ import {
 import { requireScope } from './auth/index.ts';
 import type { ExportDeps } from './export.ts';
 import { currentRequest } from './observability/request-context.ts';
-import { CatalogUnavailableError, findTrackFile } from './stream-track.ts';
+import { CatalogUnavailableError, findTrackFile, type TrackFileLookup } from './stream-track.ts';
 
 export { STREAM_PATH } from '@tonegraph/streaming';
 
@@ -39,11 +39,14 @@ export interface StreamDeps extends Pick<
   /** Verifies signed URLs (STREAM_SECRET, the catalog's); unset: signed URLs are refused. */
   readonly streamSecret?: string | undefined;
   readonly streamer: Streamer;
+  /** A track id to its file (default: {@link findTrackFile} on every request). */
+  readonly lookup?: TrackFileLookup;
 }
 
 /** Mounts GET and HEAD {@link STREAM_PATH}/:trackId (express answers HEAD with the GET route). */
 export function mountStream(app: Express, deps: StreamDeps): void {
   const { log } = deps;
+  const lookup = deps.lookup ?? findTrackFile;
   const reject = (code: string) => deps.metrics.reject(code);
   const withToken = requireScope(deps.authenticator, 'read', 'Streaming needs the "read" scope', reject);
   const notFound = (res: Response) => refuseStream(res, 404, StreamCode.NotFound, 'No such track');
@@ -88,7 +91,7 @@ export function mountStream(app: Express, deps: StreamDeps): void {
     const reqLog = currentRequest()?.log ?? log;
     let file;
     try {
-      file = await findTrackFile(
+      file = await lookup(
         { catalogUrl, secret: deps.subgraphSecret, timeoutMs: deps.subgraphTimeoutMs },
         trackId,
         currentRequest()?.signal,

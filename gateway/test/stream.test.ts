@@ -8,11 +8,12 @@
 // client leaves.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { startCatalog, type Harness } from '@tonegraph/catalog/test-harness';
 import { generateFixtures } from '@tonegraph/fixtures';
 import { createLogger } from '@tonegraph/logger';
@@ -28,6 +29,7 @@ import {
 import { eventually } from '@tonegraph/testing';
 import { parseApiKeys } from '../src/auth/index.ts';
 import { createServer, type Gateway } from '../src/server.ts';
+import { createTrackFileLookup } from '../src/stream-track.ts';
 
 const SUBGRAPH_SECRET = 'gateway-stream-subgraph-secret-0123';
 const STREAM_SECRET = 'gateway-stream-url-secret-0123456789';
@@ -298,4 +300,57 @@ test('past STREAM_MAX_TRANSCODES a transcode is 503 with Retry-After; ffmpeg is 
       what: 'a transcode slot free again',
     },
   );
+});
+
+test('a track’s lookup is reused for STREAM_LOOKUP_TTL_MS: concurrent and repeated requests ask the catalog once; a removed track ends with it', async () => {
+  // The catalog behind a pass-through that counts what reaches it.
+  let asked = 0;
+  const proxy = createHttpServer((req, res) => {
+    asked++;
+    const upstream = httpRequest(catalog.url, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  const deps = { catalogUrl: `${await listen(proxy)}/graphql`, secret: SUBGRAPH_SECRET, timeoutMs: 5000 };
+  let now = 1_000;
+  const lookup = createTrackFileLookup({ ttlMs: 1_000, perf: { now: () => now } });
+  const { sql } = catalog.database;
+  try {
+    const copy = path.join(dir, 'library', 'short-lived.flac');
+    await writeFile(copy, flacBytes);
+    const [track] = await sql<{ id: string }[]>`
+      insert into tracks (library_id, title, file_path, file_size, format, bitrate, duration)
+      select library_id, 'Short-lived', ${copy}, file_size, format, bitrate, duration from tracks where id = ${ids.flac}
+      returning id`;
+    const files = await Promise.all(Array.from({ length: 8 }, () => lookup(deps, track!.id)));
+    assert.equal(asked, 1, 'eight lookups at once: one question');
+    assert.ok(files.every((f) => f?.trackId === track!.id && f.path === files[0]!.path));
+    assert.equal((await lookup(deps, track!.id))?.trackId, track!.id);
+    assert.equal(asked, 1, 'asked again within the TTL: kept');
+
+    // Not found is never kept: the track may be imported a moment later.
+    const unknown = '00000000-0000-4000-8000-000000000001';
+    assert.equal(await lookup(deps, unknown), null);
+    assert.equal(await lookup(deps, unknown), null);
+    assert.equal(asked, 3);
+
+    await sql`delete from tracks where id = ${track!.id}`;
+    assert.equal((await lookup(deps, track!.id))?.trackId, track!.id, 'removed, but within the TTL');
+    assert.equal(asked, 3);
+    now += 1_001;
+    await delay(5); // lru-cache rereads its clock at most once a millisecond
+    assert.equal(await lookup(deps, track!.id), null, 'past the TTL the catalog is asked, and says no');
+    assert.equal(asked, 4);
+
+    // TTL 0: every lookup asks.
+    const uncached = createTrackFileLookup({ ttlMs: 0 });
+    await uncached(deps, ids.flac);
+    await uncached(deps, ids.flac);
+    assert.equal(asked, 6);
+  } finally {
+    proxy.closeAllConnections(); // undici keeps its connection to the proxy alive
+    await new Promise((resolve) => proxy.close(resolve));
+  }
 });
