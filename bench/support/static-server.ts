@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import serveStatic from 'serve-static';
+import { ffmpegArgs } from '@tonegraph/streaming';
 
 const root = process.env['STATIC_ROOT'];
 if (!root) throw new Error('STATIC_ROOT is required');
@@ -17,15 +18,13 @@ const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname.startsWith('/transcode/')) {
     const file = path.join(root, decodeURIComponent(url.pathname.slice('/transcode'.length)));
-    const child = spawn(
-      'ffmpeg',
-      [
-        ...['-nostdin', '-hide_banner', '-v', 'error', '-i', `file:${file}`, '-map', '0:a:0'],
-        ...['-b:a', `${url.searchParams.get('kbps') ?? 128}k`, '-c:a', 'libopus', '-vbr', 'constrained'],
-        ...['-f', 'ogg', 'pipe:1'],
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
+    const plan = {
+      kind: 'transcode',
+      format: 'opus',
+      kbps: Number(url.searchParams.get('kbps') ?? 128),
+      timeOffset: 0,
+    } as const;
+    const child = spawn('ffmpeg', ffmpegArgs({ path: file }, plan), { stdio: ['ignore', 'pipe', 'ignore'] });
     res.writeHead(200, { 'content-type': 'audio/ogg' });
     pipeline(child.stdout, res).catch(() => child.kill('SIGKILL'));
     return;

@@ -18,5 +18,6 @@ export {
   type TranscodeFormat,
 } from './plan.ts';
 export { refuse as refuseStream } from './respond.ts';
+export { ffmpegArgs } from './transcode.ts';
 export { CONTENT_TYPES as AUDIO_CONTENT_TYPES } from './original.ts';
 export { realPathInside, isInside, isTrackId } from './inside-root.ts';

@@ -46,8 +46,8 @@ export function transcodeHeaders(file: TrackFile, plan: Transcode): Record<strin
   };
 }
 
-/** ffmpeg's arguments for `plan` of `file`. */
-export function ffmpegArgs(file: TrackFile, plan: Transcode): string[] {
+/** ffmpeg's arguments for `plan` of `file` (only its path is read). */
+export function ffmpegArgs(file: Pick<TrackFile, 'path'>, plan: Transcode): string[] {
   return [
     '-nostdin',
     '-hide_banner',

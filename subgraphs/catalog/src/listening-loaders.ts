@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Db } from './db/client.ts';
 import { playStats, starCounts } from './store/listening-stars.ts';
-import { isCatalogId } from './store/subsonic-reads.ts';
+import { isCatalogId } from './store/ids.ts';
 
 const valid = (keys: readonly string[]) => keys.filter(isCatalogId);
 

@@ -13,7 +13,7 @@ import { anyOf, rowsByKey } from './db/rows.ts';
 import { albums, artists, importJobs, libraries, trackArtists, tracks } from './db/schema.ts';
 import type { ImportJobRow, LibraryRow } from './db/schema.ts';
 import { createListeningLoaders } from './listening-loaders.ts';
-import { isCatalogId } from './store/subsonic-reads.ts';
+import { isCatalogId } from './store/ids.ts';
 
 export interface Credit {
   readonly artist: Artist;

@@ -1,5 +1,5 @@
 import { badInput } from '../errors.ts';
-import { isCatalogId } from '../store/subsonic-reads.ts';
+import { isCatalogId } from '../store/ids.ts';
 
 /** Rejects an id argument that no Tonegraph entity can have. */
 export function requireId(name: string, value: string | null | undefined): void {

@@ -84,12 +84,12 @@ export {
   type PlaylistSummary,
   type PlaylistWithTracks,
 } from './listening-playlists.ts';
+export { isCatalogId } from './ids.ts';
 export {
   albumCoverFile,
   albumList,
   albumWithSongs,
   artistWithAlbums,
-  isCatalogId,
   listAlbumArtists,
   listLibraryFolders,
   randomSongs,

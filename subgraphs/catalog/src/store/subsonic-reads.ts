@@ -6,6 +6,7 @@
 // row just to sort them.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { isCatalogId } from './ids.ts';
 import {
   albumSelect,
   artistSelect,
@@ -21,9 +22,6 @@ import {
 export type { AlbumRow, ArtistRow, SongRow } from './subsonic-rows.ts';
 
 const ids = (values: readonly string[]) => sql`${sql.param(values)}::uuid[]`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Whether `id` can be a catalog id at all (anything else is simply not found). */
-export const isCatalogId = (id: string): boolean => UUID.test(id);
 
 /** Every library (Subsonic's music folders), by name. */
 export async function listLibraryFolders(db: Db): Promise<{ id: string; name: string }[]> {
